@@ -1,0 +1,212 @@
+//! `wiredup scan`: its flags, their translation into a `Config`, and the run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use wiredup::config::{Config, Fields, Level};
+use wiredup::input::Inputs;
+use wiredup::pipeline::Pipeline;
+use wiredup::report::{self, Context};
+
+use super::exit::ExitCode;
+use super::progress::Console;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// Verbatim or near-verbatim reuse (word n-gram Jaccard or containment).
+    Copy,
+    /// Rewrites of the same story (paraphrase); not available yet.
+    Story,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable summary with the top clusters.
+    Text,
+    /// One JSON object with counts, timings, parameters and the top clusters.
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = super::EXIT_CODES_HELP)]
+pub struct ScanArgs {
+    /// Files or folders to read (.txt .md .jsonl .json, plain or .gz/.zst); folders are walked
+    /// recursively. No path, or -, reads JSONL from stdin.
+    pub paths: Vec<PathBuf>,
+
+    /// What counts as the same: copy = verbatim reuse.
+    #[arg(long, value_enum, default_value_t = LevelArg::Copy)]
+    pub level: LevelArg,
+
+    /// Write every verified pair as JSONL: {"a","b","relation","score","jaccard","a_in_b","b_in_a"}.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
+
+    /// Write every cluster of 2+ documents as JSONL: {"cluster","original","size","members"}.
+    #[arg(long, value_name = "FILE")]
+    pub clusters: Option<PathBuf>,
+
+    /// Summary on stdout: text for people, json for programs.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Keep a pair whose exact shingle Jaccard is at least this (0..1).
+    #[arg(long, default_value_t = 0.5, help_heading = "Matching")]
+    pub threshold: f64,
+
+    /// ... or whose shorter text is at least this much contained in the other (0..1): finds a
+    /// trimmed wire copy inside a longer article.
+    #[arg(long, default_value_t = 0.8, help_heading = "Matching")]
+    pub containment: f64,
+
+    /// Words per shingle.
+    #[arg(long, default_value_t = 5, help_heading = "Matching")]
+    pub ngram: usize,
+
+    /// MinHash values per document (signature length).
+    #[arg(long, default_value_t = 128, help_heading = "Matching")]
+    pub num_perm: usize,
+
+    /// LSH bands; with --rows, overrides the banding derived from the thresholds.
+    #[arg(long, requires = "rows", help_heading = "Matching")]
+    pub bands: Option<usize>,
+
+    /// LSH rows per band; bands x rows must not exceed --num-perm.
+    #[arg(long, requires = "bands", help_heading = "Matching")]
+    pub rows: Option<usize>,
+
+    /// Print the LSH banding chosen and its S-curve (probability of becoming a candidate at
+    /// each similarity) on stderr.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Worker threads (default: every core). Output is identical at any count.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bar and no warnings on stderr (problems are still counted in the summary
+    /// and in the exit code).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Stop at the first input problem (exit 2) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Clusters shown in the summary.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+
+    /// LSH buckets larger than this are checked as a star around one member, not all pairs.
+    #[arg(long, default_value_t = wiredup::config::DEFAULT_MAX_BUCKET, value_name = "N")]
+    pub max_bucket: usize,
+
+    /// JSON field holding the document id (default: the line number when absent).
+    #[arg(long, default_value = "id", help_heading = "JSON fields")]
+    pub id_field: String,
+    /// JSON field holding the text.
+    #[arg(long, default_value = "text", help_heading = "JSON fields")]
+    pub text_field: String,
+    /// JSON field holding the title (shown in reports).
+    #[arg(long, default_value = "title", help_heading = "JSON fields")]
+    pub title_field: String,
+    /// JSON field holding the publication date (ISO 8601, RFC 2822, ...): the earliest member
+    /// of a cluster is its original.
+    #[arg(long, default_value = "date", help_heading = "JSON fields")]
+    pub date_field: String,
+    /// JSON field naming the source or outlet.
+    #[arg(long, default_value = "source", help_heading = "JSON fields")]
+    pub source_field: String,
+    /// JSON field holding the URL.
+    #[arg(long, default_value = "url", help_heading = "JSON fields")]
+    pub url_field: String,
+}
+
+impl ScanArgs {
+    /// The library configuration these flags describe, checked.
+    pub fn to_config(&self) -> anyhow::Result<Config> {
+        let level = match self.level {
+            LevelArg::Copy => Level::Copy,
+            LevelArg::Story => anyhow::bail!("--level story is not available yet; use --level copy"),
+        };
+        let bands_rows = self.bands.zip(self.rows);
+        let mut config = Config::new(level, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
+        config.max_bucket = self.max_bucket.max(2);
+        config.strict = self.strict;
+        config.fields = Fields {
+            id: self.id_field.clone(),
+            text: self.text_field.clone(),
+            title: self.title_field.clone(),
+            date: self.date_field.clone(),
+            source: self.source_field.clone(),
+            url: self.url_field.clone(),
+        };
+        Ok(config)
+    }
+}
+
+fn explain(config: &Config) -> String {
+    let lsh = config.lsh;
+    let target = Config::lsh_target(config.threshold, config.containment);
+    let mut s = format!(
+        "LSH: {} bands x {} rows of {} MinHash values, tuned for Jaccard {target:.3} \
+         (the lower of --threshold {} and {:.3}, the Jaccard of a half-length copy at --containment {})\n\
+         probability that a pair becomes a candidate, by its Jaccard similarity:\n",
+        lsh.bands,
+        lsh.rows,
+        config.num_perm,
+        config.threshold,
+        wiredup::config::containment_jaccard(config.containment),
+        config.containment,
+    );
+    for sim in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
+        s.push_str(&format!("  J = {sim:.1}: {:.4}\n", lsh.probability(sim)));
+    }
+    s
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let config = args.to_config()?;
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
+    }
+    if args.explain {
+        eprint!("{}", explain(&config));
+    }
+    let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && std::io::stdin().is_terminal() {
+        if args.explain && args.paths.is_empty() {
+            return Ok(ExitCode::Success);
+        }
+        anyhow::bail!("no input: name files or folders (e.g. `wiredup scan seeds`), or pipe JSONL into stdin");
+    }
+    let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
+    for out in [&args.pairs, &args.clusters].into_iter().flatten() {
+        report::check_not_input(out, inputs.paths())?;
+    }
+    let console = Console::new(args.quiet);
+    let pipeline = Pipeline::new(config);
+    let scan = pipeline.scan(&mut inputs, &console);
+    console.finish();
+    let scan = scan?;
+
+    if let Some(path) = &args.pairs {
+        report::write_atomic(path, |w| report::write_pairs(w, &scan))?;
+    }
+    if let Some(path) = &args.clusters {
+        report::write_atomic(path, |w| report::write_clusters(w, &scan))?;
+    }
+    let ctx = Context { config: pipeline.config(), inputs: &inputs, top: args.top, total: started.elapsed() };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Text => report::text_summary(&mut out, &scan, &ctx)?,
+        Format::Json => report::json_summary(&mut out, &scan, &ctx)?,
+    }
+    out.flush()?;
+    Ok(if scan.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
+}

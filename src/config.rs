@@ -1,0 +1,150 @@
+//! Run configuration: every knob of the pipeline, validated once when it is built.
+//!
+//! The library never sees command-line types; the binary turns its flags into a [`Config`].
+
+use crate::error::ConfigError;
+use crate::lsh::LshParams;
+
+/// Which kind of "same" a run looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Verbatim or near-verbatim reuse: word n-gram shingles, exact Jaccard and containment.
+    Copy,
+    /// Rewrites of the same story (paraphrase): added by the story-level stage.
+    Story,
+}
+
+/// Names of the JSON fields that carry each part of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    pub id: String,
+    pub text: String,
+    pub title: String,
+    pub date: String,
+    pub source: String,
+    pub url: String,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            id: "id".into(),
+            text: "text".into(),
+            title: "title".into(),
+            date: "date".into(),
+            source: "source".into(),
+            url: "url".into(),
+        }
+    }
+}
+
+/// Seeds of every hash that shapes a signature. Fixed: signatures must be equal on every
+/// machine and in every version of the format; changing one is a format change.
+pub const SHINGLE_SEED: u64 = 0x7769_7265_6475_7031; // "wiredup1"
+pub const MINHASH_SEED: u64 = 0x6d69_6e68_6173_6831; // "minhash1"
+pub const BAND_SEED: u64 = 0x6261_6e64_6b65_7931; // "bandkey1"
+
+/// Largest LSH bucket turned into all its pairs; a larger one is linked as a star around its
+/// first member (the cluster stays whole, not every pair is listed; the summary counts them).
+pub const DEFAULT_MAX_BUCKET: usize = 2000;
+
+/// Everything a scan needs to know. Build it with [`Config::new`] and adjust the public fields
+/// that are plain values; the checked ones (`threshold`, `containment`, `lsh`) are set here.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub level: Level,
+    /// Words per shingle (copy level).
+    pub ngram: usize,
+    /// Signature length (MinHash values per document).
+    pub num_perm: usize,
+    /// Keep a pair when its exact Jaccard is at least this.
+    pub threshold: f64,
+    /// ... or when either text is contained in the other at least this much.
+    pub containment: f64,
+    /// Banding of the signature.
+    pub lsh: LshParams,
+    pub max_bucket: usize,
+    pub fields: Fields,
+    /// Make the first input problem fatal instead of a warning.
+    pub strict: bool,
+}
+
+/// The Jaccard similarity at which LSH must still find a pair whose shorter text is
+/// `containment` contained in a text twice its length: J = c / (1 + 2 - c).
+pub fn containment_jaccard(containment: f64) -> f64 {
+    containment / (3.0 - containment)
+}
+
+impl Config {
+    /// A checked configuration. `bands_rows` overrides the banding derived from the thresholds.
+    pub fn new(
+        level: Level,
+        ngram: usize,
+        num_perm: usize,
+        threshold: f64,
+        containment: f64,
+        bands_rows: Option<(usize, usize)>,
+    ) -> Result<Self, ConfigError> {
+        check_range("--threshold", threshold, 0.0, 1.0)?;
+        check_range("--containment", containment, 0.0, 1.0)?;
+        check_range("--ngram", ngram as f64, 1.0, 64.0)?;
+        check_range("--num-perm", num_perm as f64, 1.0, 4096.0)?;
+        let lsh = match bands_rows {
+            Some((b, r)) => LshParams::new(b, r, num_perm)?,
+            None => LshParams::optimal(Self::lsh_target(threshold, containment), num_perm),
+        };
+        Ok(Config {
+            level,
+            ngram,
+            num_perm,
+            threshold,
+            containment,
+            lsh,
+            max_bucket: DEFAULT_MAX_BUCKET,
+            fields: Fields::default(),
+            strict: false,
+        })
+    }
+
+    /// The similarity LSH is tuned for: the Jaccard threshold, lowered so that a trimmed copy
+    /// half the length of the text it sits in (containment >= `containment`) is still found.
+    pub fn lsh_target(threshold: f64, containment: f64) -> f64 {
+        threshold.min(containment_jaccard(containment)).max(0.05)
+    }
+}
+
+fn check_range(flag: &'static str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
+    if value.is_nan() || value < min || value > max {
+        return Err(ConfigError::OutOfRange { flag, value, min, max });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_outside_unit_interval_are_refused_with_the_flag_name() {
+        let e = Config::new(Level::Copy, 5, 128, 1.5, 0.8, None).unwrap_err();
+        assert!(e.to_string().contains("--threshold"), "{e}");
+        let e = Config::new(Level::Copy, 5, 128, 0.5, -0.1, None).unwrap_err();
+        assert!(e.to_string().contains("--containment"), "{e}");
+    }
+
+    #[test]
+    fn bands_times_rows_beyond_num_perm_is_refused() {
+        let e = Config::new(Level::Copy, 5, 128, 0.5, 0.8, Some((20, 7))).unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::BandsRows { bands: 20, rows: 7, product: 140, num_perm: 128 }
+        );
+    }
+
+    #[test]
+    fn lsh_target_covers_half_length_containment() {
+        let t = Config::lsh_target(0.5, 0.8);
+        assert!((t - 0.8 / 2.2).abs() < 1e-12);
+        assert_eq!(Config::lsh_target(0.2, 0.8), 0.2);
+    }
+}

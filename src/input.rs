@@ -1,0 +1,948 @@
+//! Input: paths (files, folders, `-` for stdin) in, batches of raw documents out; never edits text.
+//!
+//! A folder is walked recursively in sorted order for `.txt`, `.md`, `.jsonl`, `.json` and their
+//! `.gz` / `.zst` forms. A text file is one document whose id is its path relative to the folder
+//! given. A JSONL line, or an element of a `.json` array, is one document whose fields are named
+//! by [`Fields`]. Documents are not kept: each has a [`Location`] from which its text can be read
+//! again ([`Inputs::reread`]). Compressed inputs and stdin are spooled, decompressed, to a
+//! temporary file so that every location is a byte range of a plain file.
+//!
+//! Bad input never stops a run: each problem becomes a [`Problem`] naming the file and line.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use crate::config::Fields;
+use crate::error::{Error, Result};
+
+/// Bytes of input gathered before a batch is handed to the parallel stages.
+const BATCH_BYTES: usize = 8 << 20;
+/// Documents gathered before a batch is handed on, whatever their size.
+const BATCH_UNITS: usize = 16_384;
+/// How much of a file is looked at to call it binary.
+const SNIFF_BYTES: usize = 8192;
+
+/// Where a document's text lives, so that it can be read again without keeping it in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// The whole of a text file.
+    Text { source: u32 },
+    /// A JSON object at a byte range of a JSONL or JSON file.
+    Json { source: u32, offset: u64, len: u32 },
+}
+
+/// Optional fields carried from the input to the reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+}
+
+/// One parsed document. The text borrows from the batch it came from.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub id: String,
+    pub text: Cow<'a, str>,
+    pub meta: Meta,
+    pub location: Location,
+    /// Where to point a user: file name and line (line 0 for a whole text file).
+    pub line: u64,
+}
+
+/// What went wrong with a piece of input. Each is reported, counted and skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    Unreadable(String),
+    Empty,
+    Binary,
+    InvalidUtf8,
+    MalformedJson(String),
+    NotAnObject,
+    MissingText { field: String },
+    TextNotString { field: String },
+    EmptyText,
+    Truncated(String),
+    DuplicateId { id: String, first: String },
+    Unsupported,
+}
+
+/// A problem with the input, located by file and (for JSON) line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<u64>,
+    pub kind: ProblemKind,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: ", self.file, line)?,
+            None => write!(f, "{}: ", self.file)?,
+        }
+        match &self.kind {
+            ProblemKind::Unreadable(e) => write!(f, "cannot read: {e}; skipped"),
+            ProblemKind::Empty => write!(f, "empty file; skipped"),
+            ProblemKind::Binary => write!(f, "binary file (NUL bytes); skipped"),
+            ProblemKind::InvalidUtf8 => write!(f, "invalid UTF-8; skipped"),
+            ProblemKind::MalformedJson(e) => write!(f, "malformed JSON ({e}); skipped"),
+            ProblemKind::NotAnObject => write!(f, "not a JSON object; skipped"),
+            ProblemKind::MissingText { field } => {
+                write!(f, "no {field:?} field (set --text-field); skipped")
+            }
+            ProblemKind::TextNotString { field } => {
+                write!(f, "field {field:?} is not a string; skipped")
+            }
+            ProblemKind::EmptyText => write!(f, "empty text; skipped"),
+            ProblemKind::Truncated(e) => {
+                write!(f, "truncated or corrupt ({e}); the documents before it are kept")
+            }
+            ProblemKind::DuplicateId { id, first } => {
+                write!(f, "duplicate id {id:?} (first seen at {first}); skipped")
+            }
+            ProblemKind::Unsupported => write!(
+                f,
+                "not a supported file type (.txt .md .jsonl .json, optionally .gz or .zst); skipped"
+            ),
+        }
+    }
+}
+
+impl Problem {
+    fn new(file: &str, line: Option<u64>, kind: ProblemKind) -> Self {
+        Problem { file: file.to_string(), line, kind }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Jsonl,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// An input file (or stdin) as the user named it, and the plain file its text can be re-read from.
+#[derive(Debug)]
+struct Source {
+    /// The name shown to users; for a file in a folder, also the document id.
+    name: String,
+    /// Found by walking a folder (not named by the user).
+    walked: bool,
+    /// `None` for stdin.
+    path: Option<PathBuf>,
+    format: Format,
+    compression: Compression,
+    /// The plain (decompressed) file locations point into; set once the source has been read.
+    reread_path: Option<PathBuf>,
+}
+
+/// A slice of one batch's buffer holding one document's raw bytes.
+#[derive(Debug)]
+pub struct RawUnit {
+    source: u32,
+    line: u64,
+    offset: u64,
+    start: usize,
+    end: usize,
+}
+
+/// Raw documents read in order, ready to be parsed in parallel.
+#[derive(Debug, Default)]
+pub struct RawBatch {
+    buf: Vec<u8>,
+    pub units: Vec<RawUnit>,
+    /// Problems met while reading this batch's files, in input order.
+    pub problems: Vec<Problem>,
+    /// Files found in a folder that hold JSON lines but no documents (no line has the text
+    /// field; e.g. a labels file beside the articles): not read, listed in the summary.
+    pub sidecars: Vec<String>,
+}
+
+/// The set of inputs of one run.
+#[derive(Debug)]
+pub struct Inputs {
+    sources: Vec<Source>,
+    fields: Fields,
+    /// Problems found while listing the paths.
+    pub listing_problems: Vec<Problem>,
+    /// Files in walked folders that were not inputs (other extensions): count and an example.
+    pub ignored_files: (usize, Option<String>),
+    spool: Option<tempfile::TempDir>,
+    /// Open handles for re-reading, one per source.
+    handles: Vec<std::sync::OnceLock<io::Result<File>>>,
+}
+
+fn classify(path: &Path) -> Option<(Format, Compression)> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let (stem, compression) = if let Some(s) = name.strip_suffix(".gz") {
+        (s.to_string(), Compression::Gzip)
+    } else if let Some(s) = name.strip_suffix(".zst") {
+        (s.to_string(), Compression::Zstd)
+    } else {
+        (name, Compression::None)
+    };
+    let format = match Path::new(&stem).extension()?.to_str()? {
+        "txt" | "md" => Format::Text,
+        "jsonl" | "ndjson" => Format::Jsonl,
+        "json" => Format::Json,
+        _ => return None,
+    };
+    Some((format, compression))
+}
+
+impl Inputs {
+    /// Lists the documents' files. No path, or `-`, means JSONL on stdin. Paths that cannot be
+    /// read become problems, not errors.
+    pub fn open(paths: &[PathBuf], fields: Fields) -> Result<Self> {
+        let mut sources = Vec::new();
+        let mut problems = Vec::new();
+        let mut ignored = (0usize, None);
+        let stdin_only = [PathBuf::from("-")];
+        let paths = if paths.is_empty() { &stdin_only[..] } else { paths };
+        for path in paths {
+            if path.as_os_str() == "-" {
+                sources.push(Source {
+                    name: "<stdin>".into(),
+                    walked: false,
+                    path: None,
+                    format: Format::Jsonl,
+                    compression: Compression::None,
+                    reread_path: None,
+                });
+                continue;
+            }
+            let shown = path.display().to_string();
+            match std::fs::metadata(path) {
+                Err(e) => problems.push(Problem::new(&shown, None, ProblemKind::Unreadable(e.to_string()))),
+                Ok(m) if m.is_dir() => {
+                    let walker = walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name();
+                    for entry in walker {
+                        let entry = match entry {
+                            Ok(e) => e,
+                            Err(e) => {
+                                let at = e.path().map(|p| p.display().to_string()).unwrap_or(shown.clone());
+                                problems.push(Problem::new(&at, None, ProblemKind::Unreadable(e.to_string())));
+                                continue;
+                            }
+                        };
+                        if !entry.file_type().is_file() {
+                            continue;
+                        }
+                        let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+                        let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                        match classify(entry.path()) {
+                            Some((format, compression)) => sources.push(Source {
+                                name,
+                                walked: true,
+                                path: Some(entry.path().to_path_buf()),
+                                format,
+                                compression,
+                                reread_path: None,
+                            }),
+                            None => {
+                                ignored.0 += 1;
+                                ignored.1.get_or_insert(entry.path().display().to_string());
+                            }
+                        }
+                    }
+                }
+                Ok(_) => match classify(path) {
+                    Some((format, compression)) => sources.push(Source {
+                        name: shown,
+                        walked: false,
+                        path: Some(path.clone()),
+                        format,
+                        compression,
+                        reread_path: None,
+                    }),
+                    None => problems.push(Problem::new(&shown, None, ProblemKind::Unsupported)),
+                },
+            }
+        }
+        let needs_spool = sources.iter().any(|s| s.path.is_none() || s.compression != Compression::None);
+        let spool = if needs_spool {
+            Some(tempfile::Builder::new().prefix("wiredup-spool").tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?)
+        } else {
+            None
+        };
+        let handles = (0..sources.len()).map(|_| std::sync::OnceLock::new()).collect();
+        Ok(Inputs { sources, fields, listing_problems: problems, ignored_files: ignored, spool, handles })
+    }
+
+    /// Number of input files (stdin counts as one).
+    pub fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Paths of the input files, to refuse writing over one of them.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.sources.iter().filter_map(|s| s.path.as_deref())
+    }
+
+    /// The user-facing name of a document's file.
+    pub fn source_name(&self, location: Location) -> &str {
+        let (Location::Text { source } | Location::Json { source, .. }) = location;
+        &self.sources[source as usize].name
+    }
+
+    /// Reads every source in order and hands each batch to `sink`. Reading runs on its own
+    /// thread, one batch ahead of `sink`, so reading and the parallel stages overlap.
+    pub fn read_batches(&mut self, mut sink: impl FnMut(&Inputs, RawBatch)) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RawBatch>(1);
+        let spool_dir = self.spool.as_ref().map(|d| d.path().to_path_buf());
+        let plan: Vec<Planned> = self
+            .sources
+            .iter()
+            .map(|s| Planned {
+                name: s.name.clone(),
+                path: s.path.clone(),
+                format: s.format,
+                compression: s.compression,
+                sidecar_text_field: s.walked.then(|| self.fields.text.clone()),
+            })
+            .collect();
+        let reread: Vec<Option<PathBuf>> = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || read_all(&plan, spool_dir.as_deref(), tx));
+            for batch in rx {
+                sink(self, batch);
+            }
+            reader.join().expect("reader thread panicked")
+        })?;
+        for (source, path) in self.sources.iter_mut().zip(reread) {
+            source.reread_path = path;
+        }
+        Ok(())
+    }
+
+    /// Parses one raw document into a record, or says what is wrong with it.
+    pub fn parse<'b>(&self, batch: &'b RawBatch, unit: &RawUnit) -> Result<Record<'b>, Problem> {
+        let source = &self.sources[unit.source as usize];
+        let bytes = &batch.buf[unit.start..unit.end];
+        match source.format {
+            Format::Text => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| Problem::new(&source.name, None, ProblemKind::InvalidUtf8))?;
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                if text.trim().is_empty() {
+                    return Err(Problem::new(&source.name, None, ProblemKind::EmptyText));
+                }
+                Ok(Record {
+                    id: source.name.clone(),
+                    text: Cow::Borrowed(text),
+                    meta: Meta::default(),
+                    location: Location::Text { source: unit.source },
+                    line: 0,
+                })
+            }
+            Format::Jsonl | Format::Json => {
+                let at = |kind| Problem::new(&source.name, Some(unit.line), kind);
+                let text = std::str::from_utf8(bytes).map_err(|_| at(ProblemKind::InvalidUtf8))?;
+                let picked = parse_fields(text, &self.fields).map_err(at)?;
+                let id = match picked.id {
+                    Some(id) => id,
+                    None if self.sources.len() == 1 => unit.line.to_string(),
+                    None => format!("{}:{}", source.name, unit.line),
+                };
+                Ok(Record {
+                    id,
+                    text: picked.text,
+                    meta: picked.meta,
+                    location: Location::Json {
+                        source: unit.source,
+                        offset: unit.offset,
+                        len: (unit.end - unit.start) as u32,
+                    },
+                    line: unit.line,
+                })
+            }
+        }
+    }
+
+    /// Reads a document's original text again from where it was found.
+    pub fn reread(&self, location: Location) -> Result<String> {
+        let (Location::Text { source } | Location::Json { source, .. }) = location;
+        let src = &self.sources[source as usize];
+        let path = src.reread_path.as_deref().or(src.path.as_deref()).unwrap_or(Path::new("<stdin>"));
+        let file = self.handles[source as usize].get_or_init(|| File::open(path));
+        let file = file.as_ref().map_err(|e| Error::io(path, io::Error::new(e.kind(), e.to_string())))?;
+        let read_range = |offset: u64, len: usize| -> Result<Vec<u8>> {
+            let mut buf = vec![0u8; len];
+            read_exact_at(file, &mut buf, offset).map_err(|e| Error::io(path, e))?;
+            Ok(buf)
+        };
+        let changed = |what: &str| {
+            Error::io(path, io::Error::new(io::ErrorKind::InvalidData, format!("{what}: the file changed during the run")))
+        };
+        match location {
+            Location::Text { .. } => {
+                let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+                let bytes = read_range(0, len)?;
+                let text = String::from_utf8(bytes).map_err(|_| changed("invalid UTF-8"))?;
+                Ok(match text.strip_prefix('\u{feff}') {
+                    Some(t) => t.to_string(),
+                    None => text,
+                })
+            }
+            Location::Json { offset, len, .. } => {
+                let bytes = read_range(offset, len as usize)?;
+                let text = std::str::from_utf8(&bytes).map_err(|_| changed("invalid UTF-8"))?;
+                let picked = parse_fields(text, &self.fields).map_err(|_| changed("malformed JSON"))?;
+                Ok(picked.text.into_owned())
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
+
+/// Copies everything read through it to a spool file, so that stdin and compressed inputs can
+/// be read again by byte offset.
+struct Tee<R> {
+    inner: R,
+    copy: Option<BufWriter<File>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(copy) = &mut self.copy {
+            copy.write_all(&buf[..n])?;
+        }
+        Ok(n)
+    }
+}
+
+struct BatchBuilder {
+    batch: RawBatch,
+    tx: std::sync::mpsc::SyncSender<RawBatch>,
+}
+
+impl BatchBuilder {
+    fn push(&mut self, source: u32, line: u64, offset: u64, bytes: &[u8]) {
+        let start = self.batch.buf.len();
+        self.batch.buf.extend_from_slice(bytes);
+        let end = self.batch.buf.len();
+        self.batch.units.push(RawUnit { source, line, offset, start, end });
+        if self.batch.buf.len() >= BATCH_BYTES || self.batch.units.len() >= BATCH_UNITS {
+            self.flush();
+        }
+    }
+
+    fn problem(&mut self, p: Problem) {
+        self.batch.problems.push(p);
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        // The receiver only goes away when the run is already failing; nothing to add then.
+        let _ = self.tx.send(batch);
+    }
+}
+
+/// What the reader thread needs to know of a source.
+struct Planned {
+    name: String,
+    path: Option<PathBuf>,
+    format: Format,
+    compression: Compression,
+    /// For a file found in a folder: the text field whose absence from the first document line
+    /// marks the file as a sidecar rather than documents.
+    sidecar_text_field: Option<String>,
+}
+
+/// Reads every source in order; returns, per source, the plain file to re-read it from.
+fn read_all(plan: &[Planned], spool: Option<&Path>, tx: std::sync::mpsc::SyncSender<RawBatch>) -> Result<Vec<Option<PathBuf>>> {
+    let mut out = BatchBuilder { batch: RawBatch::default(), tx };
+    let mut reread = Vec::with_capacity(plan.len());
+    for (i, Planned { name, path, format, compression, sidecar_text_field }) in plan.iter().enumerate() {
+        let spooled = spool.filter(|_| path.is_none() || *compression != Compression::None).map(|d| d.join(format!("{i}")));
+        let copy = match &spooled {
+            Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
+            None => None,
+        };
+        let raw: Box<dyn Read> = match path {
+            None => Box::new(io::stdin().lock()),
+            Some(p) => match File::open(p) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    out.problem(Problem::new(name, None, ProblemKind::Unreadable(e.to_string())));
+                    reread.push(None);
+                    continue;
+                }
+            },
+        };
+        let decoded: Box<dyn Read> = match compression {
+            Compression::None => raw,
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+            Compression::Zstd => match zstd::stream::read::Decoder::new(raw) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    out.problem(Problem::new(name, None, ProblemKind::Truncated(e.to_string())));
+                    reread.push(None);
+                    continue;
+                }
+            },
+        };
+        let mut reader = Tee { inner: decoded, copy };
+        let source = i as u32;
+        match format {
+            Format::Text | Format::Json => read_whole(&mut reader, name, source, *format, &mut out),
+            Format::Jsonl => read_lines(&mut reader, name, source, sidecar_text_field.as_deref(), &mut out),
+        }
+        if let Some(mut copy) = reader.copy.take() {
+            let p = spooled.as_deref().unwrap_or(Path::new(""));
+            copy.flush().map_err(|e| Error::io(p, e))?;
+        }
+        reread.push(spooled);
+    }
+    out.flush();
+    Ok(reread)
+}
+
+fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(SNIFF_BYTES)]).is_some()
+}
+
+fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, out: &mut BatchBuilder) {
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.read_to_end(&mut bytes) {
+        let kind = if bytes.is_empty() { ProblemKind::Unreadable(e.to_string()) } else { ProblemKind::Truncated(e.to_string()) };
+        out.problem(Problem::new(name, None, kind));
+        return;
+    }
+    if bytes.is_empty() {
+        return out.problem(Problem::new(name, None, ProblemKind::Empty));
+    }
+    if is_binary(&bytes) {
+        return out.problem(Problem::new(name, None, ProblemKind::Binary));
+    }
+    if format == Format::Text {
+        return out.push(source, 0, 0, &bytes);
+    }
+    // A .json file: one object, several objects one after another, or an array of objects.
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return out.problem(Problem::new(name, None, ProblemKind::InvalidUtf8));
+    };
+    let line_of = |offset: usize| 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count() as u64;
+    let base = text.as_ptr() as usize;
+    let push_value = |out: &mut BatchBuilder, raw: &serde_json::value::RawValue| {
+        let offset = raw.get().as_ptr() as usize - base;
+        out.push(source, line_of(offset), offset as u64, raw.get().as_bytes());
+    };
+    if text.trim_start().starts_with('[') {
+        match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+            Ok(values) => values.into_iter().for_each(|v| push_value(out, v)),
+            Err(e) => out.problem(Problem::new(name, Some(e.line() as u64), ProblemKind::MalformedJson(e.to_string()))),
+        }
+        return;
+    }
+    let stream = serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+    for value in stream {
+        match value {
+            Ok(v) => push_value(out, v),
+            Err(e) => {
+                return out.problem(Problem::new(name, Some(e.line() as u64), ProblemKind::MalformedJson(e.to_string())));
+            }
+        }
+    }
+}
+
+/// True when `line` is a JSON object without `text_field`: the file holds something else
+/// than documents (labels, metadata).
+fn is_sidecar_line(line: &[u8], text_field: &str) -> bool {
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+        Ok(object) => !object.contains_key(text_field),
+        Err(_) => false,
+    }
+}
+
+fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Option<&str>, out: &mut BatchBuilder) {
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + 4096);
+    let mut line = 0u64; // lines handed on so far
+    let mut offset = 0u64; // file offset of buf[0]
+    let mut total = 0u64;
+    let mut sniffed = false;
+    let mut sidecar_field = sidecar_field;
+    loop {
+        let filled = buf.len();
+        buf.resize(filled + BATCH_BYTES / 2, 0);
+        let (n, error) = match read_full(reader, &mut buf[filled..]) {
+            Ok(n) => (n, None),
+            Err((n, e)) => (n, Some(e)),
+        };
+        buf.truncate(filled + n);
+        total += n as u64;
+        if !sniffed && (buf.len() >= SNIFF_BYTES || n == 0) {
+            sniffed = true;
+            if is_binary(&buf) {
+                return out.problem(Problem::new(name, None, ProblemKind::Binary));
+            }
+        }
+        let eof = n == 0 || error.is_some();
+        // Hand on every complete line (and at the end, the last one without a newline).
+        let mut start = 0usize;
+        // A cut-off last line is dropped: it would be a malformed document.
+        let last_line = (eof && error.is_none()).then_some(buf.len());
+        for nl in memchr::memchr_iter(b'\n', &buf).chain(last_line) {
+            if nl < start {
+                continue;
+            }
+            line += 1;
+            let mut l = &buf[start..nl];
+            if let Some(stripped) = l.strip_suffix(b"\r") {
+                l = stripped;
+            }
+            if !l.iter().all(u8::is_ascii_whitespace) {
+                if let Some(field) = sidecar_field.take() {
+                    if is_sidecar_line(l, field) {
+                        out.batch.sidecars.push(name.to_string());
+                        return;
+                    }
+                }
+                out.push(source, line, offset + start as u64, l);
+            }
+            start = nl + 1;
+        }
+        let consumed = start.min(buf.len());
+        buf.drain(..consumed);
+        offset += consumed as u64;
+        if let Some(e) = error {
+            out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string())));
+            return;
+        }
+        if eof {
+            break;
+        }
+    }
+    if total == 0 {
+        out.problem(Problem::new(name, None, ProblemKind::Empty));
+    }
+}
+
+/// Fills `buf` as far as the reader allows; returns 0 only at the end of the input. On an
+/// error, says how many bytes were read before it.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, (usize, io::Error)> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((n, e)),
+        }
+    }
+    Ok(n)
+}
+
+/// The configured fields of one JSON object; the text borrowed where it has no escapes.
+struct Picked<'a> {
+    id: Option<String>,
+    text: Cow<'a, str>,
+    meta: Meta,
+}
+
+/// A JSON value reduced to what a field can hold.
+enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    Other(String),
+    Null,
+    Nested,
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Other(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Other(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Other(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Other(v.to_string()))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Nested)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Nested)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'a> Scalar<'a> {
+    fn into_string(self) -> Option<String> {
+        match self {
+            Scalar::Str(s) => Some(s.into_owned()),
+            Scalar::Other(s) => Some(s),
+            Scalar::Null | Scalar::Nested => None,
+        }
+    }
+}
+
+/// Pulls the configured fields out of one JSON object, skipping every other field unparsed.
+struct FieldPicker<'f>(&'f Fields);
+
+#[derive(Default)]
+struct PickedRaw<'a> {
+    object: bool,
+    id: Option<Scalar<'a>>,
+    text: Option<Scalar<'a>>,
+    title: Option<Scalar<'a>>,
+    date: Option<Scalar<'a>>,
+    source: Option<Scalar<'a>>,
+    url: Option<Scalar<'a>>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
+    type Value = PickedRaw<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldPicker<'_> {
+    type Value = PickedRaw<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let f = self.0;
+        let mut out = PickedRaw { object: true, ..Default::default() };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = if key == f.text {
+                &mut out.text
+            } else if key == f.id {
+                &mut out.id
+            } else if key == f.title {
+                &mut out.title
+            } else if key == f.date {
+                &mut out.date
+            } else if key == f.source {
+                &mut out.source
+            } else if key == f.url {
+                &mut out.url
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            *slot = Some(map.next_value::<Scalar<'de>>()?);
+        }
+        Ok(out)
+    }
+    // Any other top-level JSON value is not a document.
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Self::Value, A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(PickedRaw::default())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(PickedRaw::default())
+    }
+}
+
+fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picked<'a>, ProblemKind> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let raw = FieldPicker(fields)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| ProblemKind::MalformedJson(e.to_string()))?;
+    if !raw.object {
+        return Err(ProblemKind::NotAnObject);
+    }
+    let text = match raw.text {
+        Some(Scalar::Str(s)) => s,
+        None | Some(Scalar::Null) => return Err(ProblemKind::MissingText { field: fields.text.clone() }),
+        Some(_) => return Err(ProblemKind::TextNotString { field: fields.text.clone() }),
+    };
+    if text.trim().is_empty() {
+        return Err(ProblemKind::EmptyText);
+    }
+    Ok(Picked {
+        id: raw.id.and_then(Scalar::into_string),
+        text,
+        meta: Meta {
+            title: raw.title.and_then(Scalar::into_string),
+            date: raw.date.and_then(Scalar::into_string),
+            source: raw.source.and_then(Scalar::into_string),
+            url: raw.url.and_then(Scalar::into_string),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn read(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<Problem>, Inputs) {
+        let mut inputs = Inputs::open(paths, Fields::default()).unwrap();
+        let mut docs = Vec::new();
+        let mut problems = inputs.listing_problems.clone();
+        inputs
+            .read_batches(|inp, batch| {
+                problems.extend(batch.problems.iter().cloned());
+                for u in &batch.units {
+                    match inp.parse(&batch, u) {
+                        Ok(r) => docs.push((r.id, r.text.into_owned())),
+                        Err(p) => problems.push(p),
+                    }
+                }
+            })
+            .unwrap();
+        (docs, problems, inputs)
+    }
+
+    #[test]
+    fn jsonl_lines_become_documents_and_bad_lines_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.jsonl");
+        std::fs::write(
+            &p,
+            "{\"id\":\"x\",\"text\":\"hello world\"}\n{oops\n\n{\"id\":7,\"text\":\"caf\\u00e9 ok\"}\n{\"id\":\"y\"}\n[1]\n",
+        )
+        .unwrap();
+        let (docs, problems, _) = read(&[p]);
+        assert_eq!(docs, vec![("x".into(), "hello world".into()), ("7".into(), "café ok".into())]);
+        let lines: Vec<_> = problems.iter().map(|p| (p.line, p.kind.clone())).collect();
+        assert!(matches!(lines[0], (Some(2), ProblemKind::MalformedJson(_))));
+        assert_eq!(lines[1], (Some(5), ProblemKind::MissingText { field: "text".into() }));
+        assert_eq!(lines[2], (Some(6), ProblemKind::NotAnObject));
+    }
+
+    #[test]
+    fn folders_give_relative_ids_and_skip_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.txt"), "second text").unwrap();
+        std::fs::write(dir.path().join("sub/a.md"), "first text").unwrap();
+        std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+        std::fs::write(dir.path().join("bin.txt"), b"ab\0cd").unwrap();
+        std::fs::write(dir.path().join("bad.txt"), b"ab\xffcd").unwrap();
+        std::fs::write(dir.path().join("notes.csv"), "x").unwrap();
+        let (docs, problems, inputs) = read(&[dir.path().to_path_buf()]);
+        let ids: Vec<_> = docs.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(ids, ["b.txt", "sub/a.md"]);
+        let mut kinds: Vec<_> = problems.iter().map(|p| (p.file.as_str(), p.kind.clone())).collect();
+        kinds.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(
+            kinds,
+            [("bad.txt", ProblemKind::InvalidUtf8), ("bin.txt", ProblemKind::Binary), ("empty.txt", ProblemKind::Empty)]
+        );
+        assert_eq!(inputs.ignored_files.0, 1);
+    }
+
+    #[test]
+    fn compressed_inputs_are_read_and_reread() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(File::create(&p).unwrap(), flate2::Compression::default());
+        for i in 0..3 {
+            writeln!(gz, "{{\"id\":\"d{i}\",\"text\":\"text number {i}\"}}").unwrap();
+        }
+        gz.finish().unwrap();
+        let z = dir.path().join("d.json.zst");
+        let json = br#"[{"id":"z1","text":"zed one"},{"id":"z2","text":"zed two"}]"#;
+        std::fs::write(&z, zstd::encode_all(&json[..], 0).unwrap()).unwrap();
+
+        let mut inputs = Inputs::open(&[p, z], Fields::default()).unwrap();
+        let mut locs = Vec::new();
+        inputs
+            .read_batches(|inp, b| {
+                for u in &b.units {
+                    let r = inp.parse(&b, u).unwrap();
+                    locs.push((r.id, r.text.into_owned(), r.location));
+                }
+            })
+            .unwrap();
+        assert_eq!(locs.len(), 5);
+        for (_, text, loc) in &locs {
+            assert_eq!(&inputs.reread(*loc).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_the_documents_before_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for i in 0..2000 {
+            writeln!(gz, "{{\"id\":\"d{i}\",\"text\":\"text {i} with some words that vary {}\"}}", i * 7919).unwrap();
+        }
+        let bytes = gz.finish().unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let (docs, problems, _) = read(&[p]);
+        assert!(!docs.is_empty() && docs.len() < 2000, "{}", docs.len());
+        assert!(matches!(problems.as_slice(), [Problem { kind: ProblemKind::Truncated(_), .. }]), "{problems:?}");
+    }
+
+    #[test]
+    fn missing_path_is_a_problem_not_an_error() {
+        let (docs, problems, _) = read(&[PathBuf::from("/nonexistent/wiredup-x.jsonl")]);
+        assert!(docs.is_empty());
+        assert!(matches!(problems[0].kind, ProblemKind::Unreadable(_)));
+    }
+}

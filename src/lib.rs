@@ -1,0 +1,36 @@
+//! wiredup finds near-duplicates and syndicated rewrites in news text.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`input`]: files, folders, JSONL (plain, gzip, zstd) and stdin -> raw documents;
+//! 2. [`normalize`]: Unicode folding -> normalized text;
+//! 3. [`shingle`]: normalized text -> sorted unique u64 word n-gram hashes;
+//! 4. [`minhash`]: shingle set -> signature; [`lsh`]: signature -> band keys -> candidate pairs;
+//! 5. [`verify`]: candidate pair -> exact Jaccard and containment -> scored pair;
+//! 6. [`cluster`]: scored pairs -> clusters with their original; [`report`]: -> JSONL, summaries.
+//!
+//! [`pipeline::Pipeline`] runs them in order over [`input::Inputs`]:
+//!
+//! ```no_run
+//! use wiredup::{config::{Config, Level}, input::Inputs, pipeline::{Pipeline, Silent}};
+//! let config = Config::new(Level::Copy, 5, 128, 0.5, 0.8, None)?;
+//! let mut inputs = Inputs::open(&["seeds".into()], config.fields.clone())?;
+//! let scan = Pipeline::new(config).scan(&mut inputs, &Silent)?;
+//! for p in &scan.pairs {
+//!     println!("{} {} {:.2}", scan.docs[p.a as usize].id, scan.docs[p.b as usize].id, p.score);
+//! }
+//! # Ok::<(), wiredup::error::Error>(())
+//! ```
+
+pub mod cluster;
+pub mod config;
+pub mod date;
+pub mod error;
+pub mod input;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod pipeline;
+pub mod report;
+pub mod shingle;
+pub mod verify;

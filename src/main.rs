@@ -1,0 +1,27 @@
+//! The `wiredup` binary: parse flags, run one subcommand, map the outcome to an exit code.
+
+mod cli;
+
+use clap::Parser;
+use cli::exit::ExitCode;
+use cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Scan(args) => cli::scan::run(args),
+    };
+    match outcome {
+        Ok(code) => code.into(),
+        Err(e) if is_broken_pipe(&e) => ExitCode::Success.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::Error.into()
+        }
+    }
+}
+
+/// `wiredup scan ... | head` closes stdout early; that is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,46 @@
+//! Reports: a scan's result in, files and summaries out. JSONL files follow the output
+//! contract in the README; the summary is text for people or JSON for programs.
+
+mod jsonl;
+mod summary;
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+pub use jsonl::{write_clusters, write_pairs};
+pub use summary::{json_summary, text_summary, Context};
+
+use crate::error::{Error, Result};
+
+/// Rounds a score for output: four decimals are what a reader can use, and fixed rounding
+/// keeps the bytes identical across runs.
+pub(crate) fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Writes `path` atomically: into a temporary file beside it, flushed and synced, then renamed
+/// over the target. A failed or interrupted run leaves any earlier file untouched.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new().prefix(".wiredup-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = BufWriter::new(tmp);
+    write(&mut out).map_err(|e| Error::io(path, e))?;
+    let tmp = out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Refuses an output path that is one of the inputs.
+pub fn check_not_input<'a>(output: &Path, mut inputs: impl Iterator<Item = &'a Path>) -> Result<()> {
+    let Ok(out) = output.canonicalize() else {
+        return Ok(()); // does not exist yet: cannot be an input
+    };
+    if inputs.any(|p| p.canonicalize().is_ok_and(|p| p == out)) {
+        return Err(Error::OutputIsInput { path: output.to_path_buf() });
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Summaries on stdout: readable text (counts, timings, the top clusters), or the same as JSON.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::round4;
+use crate::cluster::Cluster;
+use crate::config::{Config, Level};
+use crate::input::Inputs;
+use crate::pipeline::{Doc, ScanOutput};
+use crate::verify::Relation;
+
+/// What a summary needs besides the result itself.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub inputs: &'a Inputs,
+    /// How many clusters to show.
+    pub top: usize,
+    pub total: Duration,
+}
+
+/// A document's title, else the first line of its text (read again), shortened to `max` chars.
+fn headline(doc: &Doc, inputs: &Inputs, max: usize) -> String {
+    let text = match &doc.meta.title {
+        Some(t) if !t.trim().is_empty() => t.clone(),
+        _ => inputs.reread(doc.location).unwrap_or_default(),
+    };
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut short: String = line.chars().take(max).collect();
+    if line.chars().count() > max {
+        short.push('…');
+    }
+    short
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Copy => "copy",
+        Level::Story => "story",
+    }
+}
+
+fn count_relations(scan: &ScanOutput) -> [(Relation, usize); 3] {
+    let mut counts = [(Relation::Duplicate, 0), (Relation::Copy, 0), (Relation::Rewrite, 0)];
+    for p in &scan.pairs {
+        counts.iter_mut().find(|(r, _)| *r == p.relation).expect("every relation is counted").1 += 1;
+    }
+    counts
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// The readable report.
+pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
+    let s = &scan.stats;
+    let c = ctx.config;
+    writeln!(
+        out,
+        "wiredup scan: {} documents ({}) from {} input file{}, level {}",
+        s.docs,
+        human_bytes(s.bytes),
+        s.sources,
+        if s.sources == 1 { "" } else { "s" },
+        level_name(c.level)
+    )?;
+    writeln!(
+        out,
+        "  shingles of {} words, {} MinHash values, LSH {} bands x {} rows; keep Jaccard >= {} or containment >= {}",
+        c.ngram, c.num_perm, c.lsh.bands, c.lsh.rows, c.threshold, c.containment
+    )?;
+    let rel = count_relations(scan);
+    let rel: Vec<String> = rel.iter().filter(|(_, n)| *n > 0).map(|(r, n)| format!("{n} {}", r.as_str())).collect();
+    writeln!(
+        out,
+        "found: {} pair{}{} in {} cluster{} covering {} documents ({} candidate pairs checked)",
+        s.pairs,
+        if s.pairs == 1 { "" } else { "s" },
+        if rel.is_empty() { String::new() } else { format!(" ({})", rel.join(", ")) },
+        s.clusters,
+        if s.clusters == 1 { "" } else { "s" },
+        s.docs_in_clusters,
+        s.candidates.pairs
+    )?;
+    if !scan.problems.is_empty() {
+        writeln!(out, "skipped: {} input problem(s), each named in a warning on stderr", scan.problems.len())?;
+    }
+    if s.docs_without_words > 0 {
+        writeln!(out, "note: {} document(s) have no words and cannot match anything", s.docs_without_words)?;
+    }
+    if let (n @ 1.., Some(example)) = &s.unreadable_dates {
+        writeln!(out, "note: {n} date(s) could not be read (e.g. {example:?}); those documents count as undated")?;
+    }
+    if let (n @ 1.., Some(example)) = &s.ignored_files {
+        writeln!(out, "note: {n} file(s) in the folders given are not inputs by extension (e.g. {example})")?;
+    }
+    if let (n @ 1.., Some(example)) = &s.sidecar_files {
+        writeln!(
+            out,
+            "note: {n} JSONL file(s) in the folders given hold no {:?} field and were not read as documents (e.g. {example})",
+            c.fields.text
+        )?;
+    }
+    if s.candidates.oversized_buckets > 0 {
+        writeln!(
+            out,
+            "note: {} LSH bucket(s) exceeded {} documents and were checked as stars around one member",
+            s.candidates.oversized_buckets, c.max_bucket
+        )?;
+    }
+    let times: Vec<String> = s.timings.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
+    writeln!(out, "time: {} (total {:.2}s)", times.join(", "), ctx.total.as_secs_f64())?;
+    if scan.clusters.is_empty() {
+        return Ok(());
+    }
+    let shown = scan.clusters.len().min(ctx.top);
+    writeln!(out, "\ntop {shown} of {} clusters (score: similarity to the original):", scan.clusters.len())?;
+    for (i, cl) in scan.clusters.iter().take(shown).enumerate() {
+        write_cluster(out, i + 1, cl, scan, ctx)?;
+    }
+    Ok(())
+}
+
+fn write_cluster(out: &mut dyn Write, n: usize, cl: &Cluster, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
+    let orig = &scan.docs[cl.original as usize];
+    writeln!(out, "\n#{n}  {} documents; original {}  \"{}\"", cl.members.len(), orig.id, headline(orig, ctx.inputs, 70))?;
+    const SHOWN: usize = 8;
+    for m in cl.members.iter().skip(1).take(SHOWN) {
+        let doc = &scan.docs[m.doc as usize];
+        let rel = m.relation.map_or("", |r| r.as_str());
+        writeln!(out, "    {:.3}  {:<9}  {}", m.score, rel, doc.id)?;
+    }
+    if cl.members.len() > SHOWN + 1 {
+        writeln!(out, "    ... and {} more (see --clusters)", cl.members.len() - SHOWN - 1)?;
+    }
+    Ok(())
+}
+
+/// The machine-readable summary: one JSON object.
+pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
+    let s = &scan.stats;
+    let c = ctx.config;
+    let relations: serde_json::Map<String, serde_json::Value> =
+        count_relations(scan).iter().map(|(r, n)| (r.as_str().to_string(), json!(n))).collect();
+    let top: Vec<_> = scan
+        .clusters
+        .iter()
+        .take(ctx.top)
+        .enumerate()
+        .map(|(i, cl)| {
+            let orig = &scan.docs[cl.original as usize];
+            json!({
+                "cluster": i + 1,
+                "original": orig.id,
+                "title": headline(orig, ctx.inputs, 120),
+                "size": cl.members.len(),
+                "members": cl.members.iter().map(|m| json!({
+                    "id": scan.docs[m.doc as usize].id,
+                    "score": round4(m.score),
+                    "relation": m.relation.map(|r| r.as_str()),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let summary = json!({
+        "level": level_name(c.level),
+        "params": {
+            "ngram": c.ngram, "num_perm": c.num_perm, "bands": c.lsh.bands, "rows": c.lsh.rows,
+            "threshold": c.threshold, "containment": c.containment,
+        },
+        "documents": s.docs,
+        "bytes": s.bytes,
+        "input_files": s.sources,
+        "problems": scan.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        "docs_without_words": s.docs_without_words,
+        "unreadable_dates": s.unreadable_dates.0,
+        "ignored_files": s.ignored_files.0,
+        "sidecar_files": s.sidecar_files.0,
+        "candidate_pairs": s.candidates.pairs,
+        "oversized_buckets": s.candidates.oversized_buckets,
+        "reread_documents": s.reread_docs,
+        "pairs": s.pairs,
+        "relations": relations,
+        "clusters": s.clusters,
+        "documents_in_clusters": s.docs_in_clusters,
+        "seconds": s.timings.iter().map(|(n, d)| (n.to_string(), json!(round4(d.as_secs_f64())))).collect::<serde_json::Map<_, _>>(),
+        "total_seconds": round4(ctx.total.as_secs_f64()),
+        "top_clusters": top,
+    });
+    serde_json::to_writer_pretty(&mut *out, &summary)?;
+    writeln!(out)
+}

@@ -1,1 +1,90 @@
-fn main(){}
+//! Criterion benchmarks, one group per pipeline stage, throughput in bytes of original text.
+//! Input: the bundled seed articles (real news). Run: `cargo bench --bench stages`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use wiredup::config::{MINHASH_SEED, SHINGLE_SEED};
+use wiredup::lsh::{candidates, LshParams};
+use wiredup::minhash::MinHasher;
+use wiredup::normalize::normalize;
+use wiredup::shingle::Shingler;
+
+fn seed_texts() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let texts = seed_texts();
+    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let shingler = Shingler::new(5, SHINGLE_SEED);
+    let hasher = MinHasher::new(128, MINHASH_SEED);
+    let lsh = LshParams::optimal(0.364, 128);
+
+    let mut g = c.benchmark_group("normalize");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("seeds", |b| {
+        b.iter(|| {
+            let n: usize = texts.iter().map(|t| normalize(black_box(t)).len()).sum();
+            assert!(n > 10_000);
+        })
+    });
+    g.finish();
+
+    let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+    let mut g = c.benchmark_group("shingle");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("5-gram", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut total = 0;
+            for t in &normalized {
+                shingler.shingles_into(black_box(t), &mut out);
+                total += out.len();
+            }
+            assert!(total > 2000);
+        })
+    });
+    g.finish();
+
+    let sets: Vec<Vec<u64>> = normalized.iter().map(|t| shingler.shingles(t)).collect();
+    let mut g = c.benchmark_group("minhash");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("superminhash-128", |b| {
+        b.iter(|| {
+            for s in &sets {
+                let sig = hasher.sign(black_box(s));
+                assert_eq!(sig.0.len(), 128);
+            }
+        })
+    });
+    g.finish();
+
+    // LSH over 10,000 signatures: 2,000 distinct texts, each signed five times with a few
+    // items changed, so buckets hold real candidates.
+    let n = 10_000usize;
+    let mut keys = Vec::with_capacity(n * lsh.bands);
+    for d in 0..n {
+        let base = (d / 5) as u64 * 1_000_000;
+        let set: Vec<u64> = (0..300u64).map(|i| base + if i < (d % 5) as u64 * 3 { 999_000 + i } else { i }).collect();
+        lsh.band_keys(&hasher.sign(&set), &mut keys);
+    }
+    let eligible = vec![true; n];
+    let mut g = c.benchmark_group("lsh");
+    g.throughput(Throughput::Bytes(bytes / texts.len() as u64 * n as u64));
+    g.bench_function("band-keys-to-candidates-10k-docs", |b| {
+        b.iter(|| {
+            let (pairs, _) = candidates(black_box(&keys), lsh.bands, &eligible, 2000);
+            assert!(pairs.len() >= 2000 * 10 * 9 / 10, "{}", pairs.len());
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

@@ -87,7 +87,12 @@ pub fn components(n: usize, pairs: &[Scored]) -> Vec<Vec<u32>> {
 /// The original of a group of documents: the earliest date when any member has one; otherwise
 /// the member most others are contained in (containment >= `containment`); then the longest;
 /// then the smallest id. `pairs` are the verified pairs inside the group.
-pub fn pick_original<'a>(members: &[u32], pairs: &[&Scored], facts: &dyn Fn(u32) -> Facts<'a>, containment: f64) -> u32 {
+pub fn pick_original<'a>(
+    members: &[u32],
+    pairs: &[&Scored],
+    facts: &dyn Fn(u32) -> Facts<'a>,
+    containment: f64,
+) -> u32 {
     let contains_count = |m: u32| {
         pairs
             .iter()

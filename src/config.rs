@@ -135,10 +135,7 @@ mod tests {
     #[test]
     fn bands_times_rows_beyond_num_perm_is_refused() {
         let e = Config::new(Level::Copy, 5, 128, 0.5, 0.8, Some((20, 7))).unwrap_err();
-        assert_eq!(
-            e,
-            ConfigError::BandsRows { bands: 20, rows: 7, product: 140, num_perm: 128 }
-        );
+        assert_eq!(e, ConfigError::BandsRows { bands: 20, rows: 7, product: 140, num_perm: 128 });
     }
 
     #[test]

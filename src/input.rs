@@ -107,10 +107,9 @@ impl fmt::Display for Problem {
             ProblemKind::DuplicateId { id, first } => {
                 write!(f, "duplicate id {id:?} (first seen at {first}); skipped")
             }
-            ProblemKind::Unsupported => write!(
-                f,
-                "not a supported file type (.txt .md .jsonl .json, optionally .gz or .zst); skipped"
-            ),
+            ProblemKind::Unsupported => {
+                write!(f, "not a supported file type (.txt .md .jsonl .json, optionally .gz or .zst); skipped")
+            }
         }
     }
 }
@@ -243,7 +242,8 @@ impl Inputs {
                             continue;
                         }
                         let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
-                        let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                        let name =
+                            rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                         match classify(entry.path()) {
                             Some((format, compression)) => sources.push(Source {
                                 name,
@@ -275,7 +275,12 @@ impl Inputs {
         }
         let needs_spool = sources.iter().any(|s| s.path.is_none() || s.compression != Compression::None);
         let spool = if needs_spool {
-            Some(tempfile::Builder::new().prefix("wiredup-spool").tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?)
+            Some(
+                tempfile::Builder::new()
+                    .prefix("wiredup-spool")
+                    .tempdir()
+                    .map_err(|e| Error::io(std::env::temp_dir(), e))?,
+            )
         } else {
             None
         };
@@ -385,7 +390,10 @@ impl Inputs {
             Ok(buf)
         };
         let changed = |what: &str| {
-            Error::io(path, io::Error::new(io::ErrorKind::InvalidData, format!("{what}: the file changed during the run")))
+            Error::io(
+                path,
+                io::Error::new(io::ErrorKind::InvalidData, format!("{what}: the file changed during the run")),
+            )
         };
         match location {
             Location::Text { .. } => {
@@ -476,11 +484,16 @@ struct Planned {
 }
 
 /// Reads every source in order; returns, per source, the plain file to re-read it from.
-fn read_all(plan: &[Planned], spool: Option<&Path>, tx: std::sync::mpsc::SyncSender<RawBatch>) -> Result<Vec<Option<PathBuf>>> {
+fn read_all(
+    plan: &[Planned],
+    spool: Option<&Path>,
+    tx: std::sync::mpsc::SyncSender<RawBatch>,
+) -> Result<Vec<Option<PathBuf>>> {
     let mut out = BatchBuilder { batch: RawBatch::default(), tx };
     let mut reread = Vec::with_capacity(plan.len());
     for (i, Planned { name, path, format, compression, sidecar_text_field }) in plan.iter().enumerate() {
-        let spooled = spool.filter(|_| path.is_none() || *compression != Compression::None).map(|d| d.join(format!("{i}")));
+        let spooled =
+            spool.filter(|_| path.is_none() || *compression != Compression::None).map(|d| d.join(format!("{i}")));
         let copy = match &spooled {
             Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
             None => None,
@@ -531,7 +544,11 @@ fn is_binary(bytes: &[u8]) -> bool {
 fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, out: &mut BatchBuilder) {
     let mut bytes = Vec::new();
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        let kind = if bytes.is_empty() { ProblemKind::Unreadable(e.to_string()) } else { ProblemKind::Truncated(e.to_string()) };
+        let kind = if bytes.is_empty() {
+            ProblemKind::Unreadable(e.to_string())
+        } else {
+            ProblemKind::Truncated(e.to_string())
+        };
         out.problem(Problem::new(name, None, kind));
         return;
     }
@@ -566,7 +583,11 @@ fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, o
         match value {
             Ok(v) => push_value(out, v),
             Err(e) => {
-                return out.problem(Problem::new(name, Some(e.line() as u64), ProblemKind::MalformedJson(e.to_string())));
+                return out.problem(Problem::new(
+                    name,
+                    Some(e.line() as u64),
+                    ProblemKind::MalformedJson(e.to_string()),
+                ));
             }
         }
     }
@@ -836,7 +857,6 @@ fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
 
     fn read(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<Problem>, Inputs) {
         let mut inputs = Inputs::open(paths, Fields::default()).unwrap();
@@ -890,7 +910,11 @@ mod tests {
         kinds.sort_by(|a, b| a.0.cmp(b.0));
         assert_eq!(
             kinds,
-            [("bad.txt", ProblemKind::InvalidUtf8), ("bin.txt", ProblemKind::Binary), ("empty.txt", ProblemKind::Empty)]
+            [
+                ("bad.txt", ProblemKind::InvalidUtf8),
+                ("bin.txt", ProblemKind::Binary),
+                ("empty.txt", ProblemKind::Empty)
+            ]
         );
         assert_eq!(inputs.ignored_files.0, 1);
     }

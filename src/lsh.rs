@@ -93,7 +93,12 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 /// Candidate pairs from band keys: `keys[d * bands + i]` is band `i`'s key of document `d`;
 /// documents with `eligible[d] == false` (no features) take no part. Sorted and distinct.
 /// A bucket of more than `max_bucket` documents links each member to its first one only.
-pub fn candidates(keys: &[u64], bands: usize, eligible: &[bool], max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
+pub fn candidates(
+    keys: &[u64],
+    bands: usize,
+    eligible: &[bool],
+    max_bucket: usize,
+) -> (Vec<Candidate>, CandidateStats) {
     let n = eligible.len();
     debug_assert_eq!(keys.len(), n * bands);
     let per_band: Vec<(Vec<Candidate>, usize)> = (0..bands)

@@ -80,8 +80,8 @@ impl MinHasher {
         let mut h = vec![EMPTY; m];
         let mut perm: Vec<u32> = (0..m as u32).collect();
         let mut touched = vec![u32::MAX; m]; // which item last reset each slot of `perm`
-        // hist[x]: positions whose value has integer part x (empty ones count at m - 1);
-        // `top`: the largest x with hist[x] > 0. An item stops once j > top.
+                                             // hist[x]: positions whose value has integer part x (empty ones count at m - 1);
+                                             // `top`: the largest x with hist[x] > 0. An item stops once j > top.
         let mut hist = vec![0u32; m];
         hist[m - 1] = m as u32;
         let mut top = m - 1;
@@ -150,7 +150,7 @@ fn fold(value: u64) -> u32 {
 /// Maps a 32-bit value uniformly onto 0..n without division.
 #[inline]
 fn fast_range(x32: u64, n: usize) -> usize {
-    ((x32 & 0xffff_ffff) * n as u64 >> 32) as usize
+    (((x32 & 0xffff_ffff) * n as u64) >> 32) as usize
 }
 
 #[cfg(test)]

@@ -134,7 +134,8 @@ impl Pipeline {
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let mut stats = Stats { sources: inputs.source_count(), ignored_files: inputs.ignored_files.clone(), ..Stats::default() };
+        let mut stats =
+            Stats { sources: inputs.source_count(), ignored_files: inputs.ignored_files.clone(), ..Stats::default() };
         let mut problems: Vec<Problem> = Vec::new();
         let report = |p: Problem, problems: &mut Vec<Problem>| -> Result<()> {
             observer.problem(&p);
@@ -240,7 +241,8 @@ impl Pipeline {
         let sets = self.reread_features(inputs, &docs, &cands)?;
         stats.reread_docs = sets.count();
         let verifier = Verifier { threshold: self.config.threshold, containment: self.config.containment };
-        let pairs: Vec<Scored> = cands.par_iter().filter_map(|&c| verifier.verify(c, sets.get(c.a), sets.get(c.b))).collect();
+        let pairs: Vec<Scored> =
+            cands.par_iter().filter_map(|&c| verifier.verify(c, sets.get(c.a), sets.get(c.b))).collect();
         stats.pairs = pairs.len();
         stats.timings.push(("verify", started.elapsed()));
 

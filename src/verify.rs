@@ -52,7 +52,11 @@ impl Overlap {
         let inter = intersection_size(a, b) as f64;
         let union = (a.len() + b.len()) as f64 - inter;
         let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { 0.0 };
-        Overlap { jaccard: ratio(inter, union), a_in_b: ratio(inter, a.len() as f64), b_in_a: ratio(inter, b.len() as f64) }
+        Overlap {
+            jaccard: ratio(inter, union),
+            a_in_b: ratio(inter, a.len() as f64),
+            b_in_a: ratio(inter, b.len() as f64),
+        }
     }
 
     /// The copy-level score: the share of the smaller text found in the other (never below

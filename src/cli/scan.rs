@@ -148,19 +148,24 @@ impl ScanArgs {
     }
 }
 
-fn explain(config: &Config) -> String {
+fn explain(config: &Config, overridden: bool) -> String {
     let lsh = config.lsh;
     let target = Config::lsh_target(config.threshold, config.containment);
+    let why = if overridden {
+        "as set by --bands and --rows".to_string()
+    } else {
+        format!(
+            "tuned for Jaccard {target:.3}: the lower of --threshold {} and {:.3}, the Jaccard of a \
+             half-length copy at --containment {}",
+            config.threshold,
+            wiredup::config::containment_jaccard(config.containment),
+            config.containment
+        )
+    };
     let mut s = format!(
-        "LSH: {} bands x {} rows of {} MinHash values, tuned for Jaccard {target:.3} \
-         (the lower of --threshold {} and {:.3}, the Jaccard of a half-length copy at --containment {})\n\
+        "LSH: {} bands x {} rows of {} MinHash values, {why}\n\
          probability that a pair becomes a candidate, by its Jaccard similarity:\n",
-        lsh.bands,
-        lsh.rows,
-        config.num_perm,
-        config.threshold,
-        wiredup::config::containment_jaccard(config.containment),
-        config.containment,
+        lsh.bands, lsh.rows, config.num_perm,
     );
     for sim in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
         s.push_str(&format!("  J = {sim:.1}: {:.4}\n", lsh.probability(sim)));
@@ -175,7 +180,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
     }
     if args.explain {
-        eprint!("{}", explain(&config));
+        eprint!("{}", explain(&config, args.bands.is_some()));
     }
     let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
     if reads_stdin && std::io::stdin().is_terminal() {

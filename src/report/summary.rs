@@ -131,7 +131,13 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
 
 fn write_cluster(out: &mut dyn Write, n: usize, cl: &Cluster, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
     let orig = &scan.docs[cl.original as usize];
-    writeln!(out, "\n#{n}  {} documents; original {}  \"{}\"", cl.members.len(), orig.id, headline(orig, ctx.inputs, 70))?;
+    writeln!(
+        out,
+        "\n#{n}  {} documents; original {}  \"{}\"",
+        cl.members.len(),
+        orig.id,
+        headline(orig, ctx.inputs, 70)
+    )?;
     const SHOWN: usize = 8;
     for m in cl.members.iter().skip(1).take(SHOWN) {
         let doc = &scan.docs[m.doc as usize];

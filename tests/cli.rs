@@ -1,0 +1,245 @@
+//! End-to-end tests of `wiredup scan`: the output contract, bad input, flags, determinism.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use wiredup::normalize::normalize;
+use wiredup::shingle::Shingler;
+use wiredup::verify::Overlap;
+
+const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
+
+#[test]
+fn seeds_copy_level_writes_both_files_in_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, c) = (dir.path().join("p.jsonl"), dir.path().join("c.jsonl"));
+    let out = wiredup(
+        &["scan", SEEDS, "--level", "copy", "--pairs", p.to_str().unwrap(), "--clusters", c.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 documents"), "{}", stdout(&out));
+    // The seeds are rewrites, not copies: no pair passes copy-level verification.
+    assert!(read_jsonl(&p).is_empty());
+    assert!(read_jsonl(&c).is_empty());
+}
+
+#[test]
+fn pairs_and_clusters_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("news.jsonl");
+    write_corpus(&corpus, &synthetic_corpus(300, 1));
+    let (p, c) = (dir.path().join("p.jsonl"), dir.path().join("c.jsonl"));
+    let out = wiredup(
+        &[
+            "scan",
+            corpus.to_str().unwrap(),
+            "--level",
+            "copy",
+            "--pairs",
+            p.to_str().unwrap(),
+            "--clusters",
+            c.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pairs = read_jsonl(&p);
+    assert!(pairs.len() > 20, "{}", pairs.len());
+    let mut keys = Vec::new();
+    for pair in &pairs {
+        for f in ["a", "b", "relation", "score", "jaccard", "a_in_b", "b_in_a"] {
+            assert!(pair.get(f).is_some(), "{f} missing in {pair}");
+        }
+        let (a, b) = (pair["a"].as_str().unwrap(), pair["b"].as_str().unwrap());
+        assert!(a < b);
+        let rel = pair["relation"].as_str().unwrap();
+        let j = pair["jaccard"].as_f64().unwrap();
+        assert_eq!(rel == "duplicate", j >= 0.8, "{pair}");
+        assert!(rel == "duplicate" || rel == "copy");
+        keys.push((a.to_string(), b.to_string()));
+    }
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "pairs are sorted and distinct");
+
+    let clusters = read_jsonl(&c);
+    let mut prev: Option<(usize, String)> = None;
+    let mut seen = BTreeSet::new();
+    for (i, cl) in clusters.iter().enumerate() {
+        assert_eq!(cl["cluster"].as_u64().unwrap() as usize, i + 1);
+        let size = cl["size"].as_u64().unwrap() as usize;
+        let members = cl["members"].as_array().unwrap();
+        assert_eq!(members.len(), size);
+        assert!(size >= 2);
+        let original = cl["original"].as_str().unwrap().to_string();
+        assert_eq!(members[0]["id"], original.as_str());
+        assert_eq!(members[0]["score"].as_f64(), Some(1.0));
+        for m in members {
+            assert!(seen.insert(m["id"].as_str().unwrap().to_string()), "a document is in one cluster");
+        }
+        if let Some((psize, porig)) = &prev {
+            assert!(*psize > size || (*psize == size && *porig < original), "sorted by size then original id");
+        }
+        prev = Some((size, original));
+    }
+}
+
+/// Brute force over all pairs: every pair with exact Jaccard >= 0.5 or containment >= 0.8 is
+/// reported (recall 1.0) and nothing else is (precision 1.0).
+#[test]
+fn finds_exactly_the_pairs_above_threshold() {
+    let docs = synthetic_corpus(400, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("news.jsonl");
+    write_corpus(&corpus, &docs);
+    let p = dir.path().join("p.jsonl");
+    let out = wiredup(&["scan", corpus.to_str().unwrap(), "--level", "copy", "--pairs", p.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let found: BTreeSet<(String, String)> = read_jsonl(&p)
+        .iter()
+        .map(|v| (v["a"].as_str().unwrap().to_string(), v["b"].as_str().unwrap().to_string()))
+        .collect();
+
+    let sh = Shingler::new(5, wiredup::config::SHINGLE_SEED);
+    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| sh.shingles(&normalize(t))).collect();
+    let mut truth = BTreeSet::new();
+    for i in 0..docs.len() {
+        for j in i + 1..docs.len() {
+            let o = Overlap::of(&sets[i], &sets[j]);
+            if o.jaccard >= 0.5 || o.score() >= 0.8 {
+                truth.insert((docs[i].0.clone(), docs[j].0.clone()));
+            }
+        }
+    }
+    assert!(truth.len() > 30, "the corpus has copies: {}", truth.len());
+    let missed: Vec<_> = truth.difference(&found).collect();
+    let extra: Vec<_> = found.difference(&truth).collect();
+    // LSH is probabilistic: allow at most 1% misses among containment-only pairs; none extra.
+    assert!(extra.is_empty(), "reported pairs below both thresholds: {extra:?}");
+    assert!(missed.len() * 100 <= truth.len(), "missed {} of {}: {missed:?}", missed.len(), truth.len());
+}
+
+#[test]
+fn one_thread_and_two_threads_write_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("news.jsonl");
+    write_corpus(&corpus, &synthetic_corpus(600, 3));
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let (p, c) = (dir.path().join(format!("p{threads}")), dir.path().join(format!("c{threads}")));
+        let out = wiredup(
+            &[
+                "scan",
+                corpus.to_str().unwrap(),
+                "--level",
+                "copy",
+                "--threads",
+                threads,
+                "--pairs",
+                p.to_str().unwrap(),
+                "--clusters",
+                c.to_str().unwrap(),
+                "--quiet",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0));
+        outputs.push((std::fs::read(p).unwrap(), std::fs::read(c).unwrap()));
+    }
+    assert!(!outputs[0].0.is_empty());
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn a_malformed_line_is_named_and_the_good_documents_are_all_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("mixed.jsonl");
+    let text = "the same wire story about the harbour fire was copied word for word by many papers today";
+    let lines = [
+        serde_json::json!({"id": "a", "text": text}).to_string(),
+        serde_json::json!({"id": "b", "text": text}).to_string(),
+        "{\"id\": \"broken\", \"text\": \"unterminated".to_string(),
+        serde_json::json!({"id": "c", "text": format!("{text} again")}).to_string(),
+    ];
+    std::fs::write(&corpus, lines.join("\n")).unwrap();
+    let c = dir.path().join("c.jsonl");
+    let out = wiredup(&["scan", corpus.to_str().unwrap(), "--level", "copy", "--clusters", c.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3), "exit code 3: finished with skipped input");
+    let err = stderr(&out);
+    assert!(err.contains("mixed.jsonl:3:") && err.contains("malformed JSON"), "{err}");
+    assert!(stdout(&out).contains("3 documents"));
+    let clusters = read_jsonl(&c);
+    assert_eq!(clusters.len(), 1);
+    let ids: BTreeSet<&str> =
+        clusters[0]["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, BTreeSet::from(["a", "b", "c"]));
+
+    // --strict makes the same problem fatal.
+    let out = wiredup(&["scan", corpus.to_str().unwrap(), "--strict"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("mixed.jsonl:3:"));
+}
+
+#[test]
+fn duplicate_ids_and_missing_text_are_warned_and_skipped() {
+    let input = "{\"id\":\"x\",\"text\":\"one\"}\n{\"id\":\"x\",\"text\":\"two\"}\n{\"id\":\"y\",\"body\":\"three\"}\n";
+    let out = wiredup(&["scan", "-", "--level", "copy"], Some(input.as_bytes()));
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("<stdin>:2: duplicate id \"x\" (first seen at <stdin>:1)"), "{err}");
+    assert!(err.contains("<stdin>:3: no \"text\" field"), "{err}");
+    let out = wiredup(&["scan", "--text-field", "body", "--level", "copy"], Some(input.as_bytes()));
+    assert!(stderr(&out).contains("<stdin>:1: no \"body\" field"));
+}
+
+#[test]
+fn bad_flags_name_the_flag_and_the_valid_range() {
+    let out = wiredup(&["scan", SEEDS, "--threshold", "1.5"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--threshold must be between 0 and 1, got 1.5"), "{}", stderr(&out));
+    let out = wiredup(&["scan", SEEDS, "--bands", "20", "--rows", "7"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--bands (20) x --rows (7) = 140 exceeds --num-perm (128)"), "{}", stderr(&out));
+    let out = wiredup(&["scan", SEEDS, "--bands", "20"], None);
+    assert_eq!(out.status.code(), Some(2), "--bands needs --rows");
+}
+
+#[test]
+fn explain_shows_the_banding_and_its_s_curve() {
+    let out = wiredup(&["scan", SEEDS, "--level", "copy", "--explain", "--bands", "16", "--rows", "8"], None);
+    let err = stderr(&out);
+    assert!(err.contains("16 bands x 8 rows"), "{err}");
+    assert!(err.contains("as set by --bands and --rows"), "{err}");
+    assert!(err.contains("J = 0.5: 0.0607"), "{err}"); // 1 - (1 - 0.5^8)^16
+}
+
+#[test]
+fn an_output_never_overwrites_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("in.jsonl");
+    write_corpus(&corpus, &synthetic_corpus(20, 2));
+    let before = std::fs::read(&corpus).unwrap();
+    let out = wiredup(&["scan", corpus.to_str().unwrap(), "--pairs", corpus.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("it is one of the inputs"));
+    assert_eq!(std::fs::read(&corpus).unwrap(), before);
+}
+
+#[test]
+fn the_original_is_the_earliest_date_and_json_summary_parses() {
+    let text = "officials said the bridge would reopen on monday after repairs to the damaged span were finished";
+    let input = [
+        serde_json::json!({"id": "late", "text": text, "date": "2024-05-02T10:00:00Z", "title": "Bridge reopens"}),
+        serde_json::json!({"id": "early", "text": text, "date": "2024-05-01", "title": "Bridge to reopen"}),
+        serde_json::json!({"id": "undated", "text": text}),
+    ]
+    .map(|v| v.to_string())
+    .join("\n");
+    let out = wiredup(&["scan", "--level", "copy", "--format", "json"], Some(input.as_bytes()));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["documents"], 3);
+    assert_eq!(summary["top_clusters"][0]["original"], "early");
+    assert_eq!(summary["top_clusters"][0]["title"], "Bridge to reopen");
+}

@@ -1,0 +1,109 @@
+//! Shared helpers for the end-to-end tests: running the binary and making corpora.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `wiredup` with `args`, optionally feeding `stdin`.
+pub fn wiredup(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wiredup"));
+    cmd.args(args).stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(bytes) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Parses a JSONL file into values.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display())))
+        .collect()
+}
+
+/// A small deterministic random generator (xorshift), so corpora are the same on every run.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 1_000_000) as f64 / 1e6 < p
+    }
+}
+
+/// A corpus of `n` JSONL articles with random words; about a quarter are edited copies of an
+/// earlier article (words replaced, a stretch deleted, truncated, or boilerplate added).
+pub fn synthetic_corpus(n: usize, seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng::new(seed);
+    let vocab: Vec<String> = (0..4000).map(|i| format!("w{}x{}", i, (i * 7919) % 97)).collect();
+    let mut docs: Vec<(String, Vec<String>)> = Vec::new();
+    for i in 0..n {
+        let words: Vec<String> = if i > 5 && rng.chance(0.25) {
+            let src = docs[rng.below(docs.len())].1.clone();
+            let mut w = src;
+            match rng.below(4) {
+                0 => {
+                    for _ in 0..w.len() * rng.below(12) / 100 {
+                        let k = rng.below(w.len());
+                        w[k] = vocab[rng.below(vocab.len())].clone();
+                    }
+                }
+                1 => {
+                    let start = rng.below(w.len() / 2);
+                    let len = w.len() * (5 + rng.below(40)) / 100;
+                    w.drain(start..(start + len).min(w.len()));
+                }
+                2 => {
+                    let keep = w.len() * (40 + rng.below(55)) / 100;
+                    w.truncate(keep.max(5));
+                }
+                _ => w.extend(
+                    "Copyright Example Wire Service All rights reserved Share this article"
+                        .split(' ')
+                        .map(String::from),
+                ),
+            }
+            w
+        } else {
+            let len = 150 + rng.below(400);
+            (0..len).map(|_| vocab[rng.below(vocab.len())].clone()).collect()
+        };
+        docs.push((format!("doc{i:05}"), words));
+    }
+    docs.into_iter().map(|(id, w)| (id, w.join(" "))).collect()
+}
+
+/// Writes documents as JSONL.
+pub fn write_corpus(path: &Path, docs: &[(String, String)]) {
+    let mut out = String::new();
+    for (id, text) in docs {
+        out.push_str(&serde_json::json!({"id": id, "text": text}).to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}

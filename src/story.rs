@@ -1,0 +1,423 @@
+//! Story features: an original text in, typed features that survive paraphrase out — content
+//! word stems, names, numbers and content-word bigrams — each with its term frequency and its
+//! background document frequency, so that rarity can be judged even for a five-document input.
+//!
+//! Weighting ([`Weighting`]) blends the corpus document frequency with a built-in English
+//! background table (SymSpell's frequency dictionary, MIT, aggregated by Porter2 stem; see
+//! `data/`). Similarity is the cosine of (1 + ln tf) x idf^2 vectors.
+
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Seed of story feature hashes. Fixed: part of the stored-signature format.
+pub const STORY_SEED: u64 = 0x7374_6f72_7966_6531; // "storyfe1"
+
+const STOPWORDS: &str = include_str!("../data/stopwords_en.txt");
+const BACKGROUND: &str = include_str!("../data/background_en.tsv");
+
+/// Pseudo-documents the background table stands for in the blended document frequency.
+pub const BACKGROUND_DOCS: f64 = 10.0;
+/// Scale turning a word's share of all background tokens into a share of documents.
+const DOC_LENGTH: f64 = 300.0;
+/// Background count given to words the table does not know (a rare dictionary word's count).
+const UNSEEN_COUNT: f64 = 20_000.0;
+/// Background document share of a number.
+const NUMBER_SHARE: f64 = 0.01;
+/// idf exponent: rare features (names, numbers, rare words) dominate the vectors.
+pub const IDF_POWER: i32 = 2;
+
+/// Kinds of feature; the kind is hashed in, so a name and a word with the same stem differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Word = b'w' as isize,
+    Name = b'n' as isize,
+    Number = b'd' as isize,
+    Bigram = b'b' as isize,
+}
+
+/// One feature of a document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Feature {
+    pub hash: u64,
+    pub tf: u32,
+    /// Estimated share of news documents that hold this feature (background table).
+    pub background: f32,
+}
+
+struct Tables {
+    stop: ahash::AHashSet<&'static str>,
+    counts: ahash::AHashMap<&'static str, f64>,
+    total: f64,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let stop = STOPWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        let mut counts = ahash::AHashMap::new();
+        let mut total = 1.0;
+        for line in BACKGROUND.lines() {
+            let Some((k, c)) = line.split_once('\t') else { continue };
+            let c: f64 = c.trim().parse().unwrap_or(0.0);
+            if k == "#total" {
+                total = c;
+            } else {
+                counts.insert(k, c);
+            }
+        }
+        Tables { stop, counts, total }
+    })
+}
+
+/// Background document share of a stem.
+fn stem_share(stem: &str) -> f64 {
+    let t = tables();
+    let c = t.counts.get(stem).copied().unwrap_or(0.0).max(UNSEEN_COUNT);
+    1.0 - (-DOC_LENGTH * c / t.total).exp()
+}
+
+fn number_word(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "two" => "2",
+        "three" => "3",
+        "four" => "4",
+        "five" => "5",
+        "six" => "6",
+        "seven" => "7",
+        "eight" => "8",
+        "nine" => "9",
+        "ten" => "10",
+        "eleven" => "11",
+        "twelve" => "12",
+        "thirteen" => "13",
+        "fourteen" => "14",
+        "fifteen" => "15",
+        "sixteen" => "16",
+        "seventeen" => "17",
+        "eighteen" => "18",
+        "nineteen" => "19",
+        "twenty" => "20",
+        "thirty" => "30",
+        "forty" => "40",
+        "fifty" => "50",
+        "sixty" => "60",
+        "seventy" => "70",
+        "eighty" => "80",
+        "ninety" => "90",
+        "hundred" => "100",
+        _ => return None,
+    })
+}
+
+/// A token of the story tokenizer.
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    Word { text: &'a str, sentence_start: bool },
+    Number(&'a str),
+    SentenceEnd,
+}
+
+/// Splits folded text into words, numbers and sentence ends. `"` and other punctuation do not
+/// end a sentence; a line break does.
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut start = true;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_ascii_digit() || c.is_numeric() && c.is_alphanumeric() && !c.is_alphabetic() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if d.is_ascii_digit() {
+                    chars.next();
+                    end = j + 1;
+                } else if matches!(d, '.' | ',' | ':') && text[j + 1..].starts_with(|x: char| x.is_ascii_digit()) {
+                    chars.next();
+                    end = j + 1;
+                } else {
+                    break;
+                }
+            }
+            out.push(Token::Number(&text[i..end]));
+            start = false;
+        } else if c.is_alphabetic() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if d.is_alphabetic() {
+                    chars.next();
+                    end = j + d.len_utf8();
+                } else if d == '\'' && text[j + 1..].starts_with(char::is_alphabetic) {
+                    chars.next();
+                    end = j + 1;
+                } else {
+                    break;
+                }
+            }
+            out.push(Token::Word { text: &text[i..end], sentence_start: start });
+            start = false;
+        } else if matches!(c, '.' | '!' | '?' | '\n') {
+            if out.last() != Some(&Token::SentenceEnd) {
+                out.push(Token::SentenceEnd);
+            }
+            start = true;
+        }
+    }
+    out
+}
+
+/// Drops a possessive or contraction tail ("Putin's" -> "Putin"); other apostrophes vanish.
+fn strip_apostrophe(w: &str) -> std::borrow::Cow<'_, str> {
+    match w.split_once('\'') {
+        None => w.into(),
+        Some((head, tail)) if matches!(tail.to_lowercase().as_str(), "s" | "t" | "d" | "ll" | "re" | "ve" | "m") => {
+            head.into()
+        }
+        Some(_) => w.replace('\'', "").into(),
+    }
+}
+
+fn normalize_number(n: &str) -> String {
+    let n = n.replace(',', "");
+    match n.split_once('.') {
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => int.to_string(),
+        _ => n,
+    }
+}
+
+/// Folds typography as the copy level does, keeping case (names need it) and line breaks.
+fn fold(text: &str) -> String {
+    text.nfkc()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '`' => '\'',
+            '\u{201c}' | '\u{201d}' | '\u{00ab}' | '\u{00bb}' => '"',
+            c => c,
+        })
+        .collect()
+}
+
+/// Extracts story features. Cheap to share across threads.
+pub struct StoryFeaturizer {
+    stemmer: Stemmer,
+}
+
+impl std::fmt::Debug for StoryFeaturizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoryFeaturizer")
+    }
+}
+
+impl Default for StoryFeaturizer {
+    fn default() -> Self {
+        StoryFeaturizer { stemmer: Stemmer::create(Algorithm::English) }
+    }
+}
+
+fn key(kind: Kind, parts: &[&str]) -> u64 {
+    let mut buf = Vec::with_capacity(32);
+    buf.push(kind as u8);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push(b'_');
+        }
+        buf.extend_from_slice(p.as_bytes());
+    }
+    xxh3_64_with_seed(&buf, STORY_SEED)
+}
+
+impl StoryFeaturizer {
+    /// The features of `text`, sorted by hash, each once with its term frequency.
+    pub fn features(&self, text: &str) -> Vec<Feature> {
+        let mut raw: Vec<(u64, f32)> = Vec::new();
+        self.visit(text, &mut |kind, parts, share| {
+            if kind != Kind::Bigram || parts.len() == 2 {
+                raw.push((key(kind, parts), share as f32));
+            }
+        });
+        raw.sort_unstable_by_key(|x| x.0);
+        let mut out: Vec<Feature> = Vec::with_capacity(raw.len());
+        for (hash, background) in raw {
+            match out.last_mut() {
+                Some(last) if last.hash == hash => last.tf += 1,
+                _ => out.push(Feature { hash, tf: 1, background }),
+            }
+        }
+        out
+    }
+
+    /// Distinct word, name and number features of one sentence (for evidence alignment).
+    pub fn sentence_keys(&self, sentence: &str) -> Vec<u64> {
+        let mut keys = Vec::new();
+        self.visit(sentence, &mut |kind, parts, _| {
+            if kind != Kind::Bigram {
+                keys.push(key(kind, parts));
+            }
+        });
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// Calls `emit(kind, parts, background share)` for every feature occurrence.
+    fn visit(&self, text: &str, emit: &mut dyn FnMut(Kind, &[&str], f64)) {
+        let t = tables();
+        let folded = fold(text);
+        let mut prev: Option<(String, f64)> = None;
+        for token in tokens(&folded) {
+            let (word, sentence_start) = match token {
+                Token::SentenceEnd => {
+                    prev = None;
+                    continue;
+                }
+                Token::Number(n) => {
+                    emit(Kind::Number, &[&normalize_number(n)], NUMBER_SHARE);
+                    prev = None;
+                    continue;
+                }
+                Token::Word { text, sentence_start } => (strip_apostrophe(text), sentence_start),
+            };
+            let lower = word.to_lowercase();
+            if let Some(n) = number_word(&lower) {
+                emit(Kind::Number, &[n], NUMBER_SHARE);
+                prev = None;
+                continue;
+            }
+            let acronym = word.chars().count() >= 2 && word.chars().all(|c| !c.is_lowercase());
+            if (t.stop.contains(lower.as_str()) && !acronym) || lower.chars().count() < 2 {
+                prev = None;
+                continue;
+            }
+            let stem = self.stemmer.stem(&lower).into_owned();
+            let share = stem_share(&stem);
+            emit(Kind::Word, &[&stem], share);
+            if !sentence_start && word.starts_with(char::is_uppercase) {
+                emit(Kind::Name, &[&stem], share);
+            }
+            if let Some((p, pshare)) = &prev {
+                emit(Kind::Bigram, &[p, &stem], pshare * share);
+            }
+            prev = Some((stem, share));
+        }
+    }
+}
+
+/// Turns features into unit-length weighted vectors, given corpus document frequencies.
+#[derive(Debug, Clone, Copy)]
+pub struct Weighting {
+    /// Documents in the corpus.
+    pub docs: usize,
+}
+
+/// A sparse unit vector: (feature hash, weight), sorted by hash.
+pub type Vector = Vec<(u64, f32)>;
+
+impl Weighting {
+    /// idf of a feature held by `df` corpus documents, blended with the background table as
+    /// [`BACKGROUND_DOCS`] pseudo-documents: ln((N + K + 1) / (df + K x share + 0.5)); > 0.
+    pub fn idf(&self, df: u32, background: f32) -> f64 {
+        let n = self.docs as f64;
+        ((n + BACKGROUND_DOCS + 1.0) / (df as f64 + BACKGROUND_DOCS * background as f64 + 0.5)).ln()
+    }
+
+    /// The unit vector (1 + ln tf) x idf^2 of a document's features.
+    pub fn vector(&self, features: &[Feature], df: &dyn Fn(u64) -> u32) -> Vector {
+        let mut v: Vector = features
+            .iter()
+            .map(|f| {
+                let w = (1.0 + (f.tf as f64).ln()) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
+                (f.hash, w as f32)
+            })
+            .collect();
+        let norm = v.iter().map(|(_, w)| (*w as f64) * (*w as f64)).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|(_, w)| *w = (*w as f64 / norm) as f32);
+        }
+        v
+    }
+}
+
+/// Cosine of two unit vectors sorted by key.
+pub fn cosine(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 as f64 * b[j].1 as f64;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_track_sentence_starts_and_numbers() {
+        let t = tokens("Putin met Raisi. Talks, 1,200 km \"Calm\" now\nNew line");
+        assert_eq!(
+            t,
+            [
+                Token::Word { text: "Putin", sentence_start: true },
+                Token::Word { text: "met", sentence_start: false },
+                Token::Word { text: "Raisi", sentence_start: false },
+                Token::SentenceEnd,
+                Token::Word { text: "Talks", sentence_start: true },
+                Token::Number("1,200"),
+                Token::Word { text: "km", sentence_start: false },
+                Token::Word { text: "Calm", sentence_start: false },
+                Token::Word { text: "now", sentence_start: false },
+                Token::SentenceEnd,
+                Token::Word { text: "New", sentence_start: true },
+                Token::Word { text: "line", sentence_start: false },
+            ]
+        );
+    }
+
+    #[test]
+    fn features_survive_inflection_and_typography() {
+        let f = StoryFeaturizer::default();
+        let a = f.features("Officials said the Kremlin\u{2019}s talks were cancelled, 1,200 people waited.");
+        let b = f.features("The official says that Kremlin's talk was cancelled; 1200 people were waiting.");
+        let keys = |v: &[Feature]| v.iter().map(|x| x.hash).collect::<std::collections::BTreeSet<_>>();
+        let shared = keys(&a).intersection(&keys(&b)).count();
+        // offici, kremlin (word + name), talk, cancel, 1200, peopl, wait -> all shared.
+        assert!(shared >= 8, "shared {shared}");
+        assert!(a.windows(2).all(|w| w[0].hash < w[1].hash));
+    }
+
+    #[test]
+    fn stopwords_are_dropped_but_acronyms_kept() {
+        let f = StoryFeaturizer::default();
+        assert!(f.features("the and of which would").is_empty());
+        assert_eq!(f.features("US").len(), 1);
+    }
+
+    #[test]
+    fn rare_words_weigh_more_than_common_ones() {
+        let f = StoryFeaturizer::default();
+        let feats = f.features("government Pezeshkian");
+        let w = Weighting { docs: 5 };
+        let idf: Vec<f64> = feats.iter().filter(|x| x.tf == 1).map(|x| w.idf(1, x.background)).collect();
+        let common = w.idf(1, stem_share("govern") as f32);
+        let rare = w.idf(1, stem_share("pezeshkian") as f32);
+        assert!(rare > common * 1.2, "{rare} vs {common}");
+        assert!(idf.iter().all(|&x| x > 0.0));
+    }
+
+    #[test]
+    fn cosine_of_unit_vectors() {
+        let w = Weighting { docs: 10 };
+        let f = StoryFeaturizer::default();
+        let a = w.vector(&f.features("Putin Raisi drones Israel retaliation"), &|_| 2);
+        assert!((cosine(&a, &a) - 1.0).abs() < 1e-5);
+        let b = w.vector(&f.features("Bakery prices flour Lisbon"), &|_| 2);
+        assert_eq!(cosine(&a, &b), 0.0);
+    }
+}

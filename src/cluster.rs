@@ -13,6 +13,20 @@ pub struct Facts<'a> {
     pub date: Option<i64>,
     /// Size of the document (features or shingles): a superset is the longer text.
     pub length: usize,
+    /// Its `source` (or `url`) names a wire agency.
+    pub wire: bool,
+}
+
+/// True when `source` names a news agency whose copy others syndicate (Reuters, AP, AFP, ...).
+pub fn is_wire_source(source: &str) -> bool {
+    const AGENCIES: [&str; 20] = [
+        "reuters", "ap", "afp", "dpa", "upi", "bloomberg", "xinhua", "aap", "ansa", "efe", "kyodo", "yonhap", "tass",
+        "interfax", "apnews", "ria", "anadolu", "pti", "ians", "cna",
+    ];
+    const PHRASES: [&str; 4] = ["associated press", "agence france", "press association", "pa media"];
+    let lower = source.to_lowercase();
+    PHRASES.iter().any(|p| lower.contains(p))
+        || lower.split(|c: char| !c.is_alphanumeric()).any(|w| AGENCIES.contains(&w))
 }
 
 /// One member of a cluster and its similarity to the cluster's original (1.0 for the original).
@@ -84,9 +98,171 @@ pub fn components(n: usize, pairs: &[Scored]) -> Vec<Vec<u32>> {
     comps
 }
 
+/// A verified link between two documents and their direct similarity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub a: u32,
+    pub b: u32,
+    pub similarity: f64,
+}
+
+/// Story clustering that does not chain. Each document's neighbour row is itself (1.0) plus
+/// its `k` most similar linked documents (ties to the smaller index), L2-normalised; an edge's
+/// second-order similarity is the cosine of the two rows (documents that share neighbours).
+/// Average link then merges, best first, the two clusters whose mean second-order similarity
+/// over all cross pairs (unlinked pairs count 0) is highest, while it is >= `threshold`.
+/// `must_link` pairs (verbatim copies) start in one cluster. Returns groups of 2+ documents,
+/// each sorted, listed by their smallest member. Deterministic: no hash-order iteration.
+pub fn story_clusters(n: usize, edges: &[Edge], must_link: &[(u32, u32)], k: usize, threshold: f64) -> Vec<Vec<u32>> {
+    use std::collections::{BTreeMap, BinaryHeap};
+
+    let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+    for e in edges {
+        adjacency[e.a as usize].push((e.b, e.similarity));
+        adjacency[e.b as usize].push((e.a, e.similarity));
+    }
+    let rows: Vec<Vec<(u32, f64)>> = adjacency
+        .iter_mut()
+        .enumerate()
+        .map(|(d, nb)| {
+            nb.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            let mut row: Vec<(u32, f64)> = nb.iter().take(k).copied().collect();
+            row.push((d as u32, 1.0));
+            row.sort_by_key(|x| x.0);
+            let norm = row.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
+            row.iter_mut().for_each(|x| x.1 /= norm);
+            row
+        })
+        .collect();
+    let row_cosine = |a: &[(u32, f64)], b: &[(u32, f64)]| {
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => {
+                    dot += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
+    };
+
+    // Clusters are named by their smallest member; start from the must-link groups.
+    let mut uf = UnionFind::new(n);
+    for &(a, b) in must_link {
+        uf.union(a, b);
+    }
+    let mut label = vec![u32::MAX; n];
+    for d in 0..n as u32 {
+        let r = uf.find(d) as usize;
+        label[r] = label[r].min(d);
+    }
+    let cluster_of: Vec<u32> = (0..n as u32).map(|d| label[uf.find(d) as usize]).collect();
+    let mut size = vec![0u32; n];
+    for &c in &cluster_of {
+        size[c as usize] += 1;
+    }
+    let mut sums: BTreeMap<u32, BTreeMap<u32, f64>> = BTreeMap::new();
+    for e in edges {
+        let (ca, cb) = (cluster_of[e.a as usize], cluster_of[e.b as usize]);
+        if ca == cb {
+            continue;
+        }
+        let s2 = row_cosine(&rows[e.a as usize], &rows[e.b as usize]);
+        *sums.entry(ca).or_default().entry(cb).or_default() += s2;
+        *sums.entry(cb).or_default().entry(ca).or_default() += s2;
+    }
+
+    // Best-first merging with a lazily invalidated heap: an entry is current while both
+    // clusters' versions are those it was made with.
+    #[derive(PartialEq)]
+    struct Entry {
+        mean: f64,
+        a: u32,
+        b: u32,
+        va: u32,
+        vb: u32,
+    }
+    impl Eq for Entry {}
+    impl Ord for Entry {
+        fn cmp(&self, o: &Self) -> Ordering {
+            self.mean.total_cmp(&o.mean).then((o.a, o.b).cmp(&(self.a, self.b)))
+        }
+    }
+    impl PartialOrd for Entry {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    let mut version = vec![0u32; n];
+    let mut heap = BinaryHeap::new();
+    let entry = |a: u32, b: u32, sum: f64, size: &[u32], version: &[u32]| {
+        let (a, b) = (a.min(b), a.max(b));
+        let mean = sum / (size[a as usize] as f64 * size[b as usize] as f64);
+        Entry { mean, a, b, va: version[a as usize], vb: version[b as usize] }
+    };
+    for (&a, nb) in &sums {
+        for (&b, &sum) in nb {
+            if a < b {
+                heap.push(entry(a, b, sum, &size, &version));
+            }
+        }
+    }
+    let mut merged_into: Vec<u32> = (0..n as u32).collect();
+    while let Some(top) = heap.pop() {
+        if top.mean < threshold {
+            break;
+        }
+        if version[top.a as usize] != top.va || version[top.b as usize] != top.vb {
+            continue;
+        }
+        // Merge b into a (a is the smaller label).
+        let (a, b) = (top.a, top.b);
+        let b_sums = sums.remove(&b).unwrap_or_default();
+        for (c, s) in b_sums {
+            if let Some(m) = sums.get_mut(&c) {
+                m.remove(&b);
+            }
+            if c == a {
+                continue;
+            }
+            *sums.entry(a).or_default().entry(c).or_default() += s;
+            *sums.entry(c).or_default().entry(a).or_default() += s;
+        }
+        if let Some(m) = sums.get_mut(&a) {
+            m.remove(&b);
+        }
+        size[a as usize] += size[b as usize];
+        size[b as usize] = 0;
+        merged_into[b as usize] = a;
+        version[a as usize] += 1;
+        version[b as usize] += 1;
+        if let Some(nb) = sums.get(&a) {
+            for (&c, &sum) in nb {
+                heap.push(entry(a, c, sum, &size, &version));
+            }
+        }
+    }
+    let resolve = |mut c: u32| {
+        while merged_into[c as usize] != c {
+            c = merged_into[c as usize];
+        }
+        c
+    };
+    let mut groups: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for d in 0..n as u32 {
+        groups.entry(resolve(cluster_of[d as usize])).or_default().push(d);
+    }
+    groups.into_values().filter(|g| g.len() > 1).collect()
+}
+
 /// The original of a group of documents: the earliest date when any member has one; otherwise
-/// the member most others are contained in (containment >= `containment`); then the longest;
-/// then the smallest id. `pairs` are the verified pairs inside the group.
+/// the member most others are contained in (containment >= `containment`); then one from a
+/// wire agency; then the longest; then the smallest id. `pairs` are the verified pairs inside
+/// the group.
 pub fn pick_original<'a>(
     members: &[u32],
     pairs: &[&Scored],
@@ -104,7 +280,7 @@ pub fn pick_original<'a>(
         let f = facts(m);
         // Smaller is better in every part: missing dates last, more containment first.
         let date = if any_date { f.date.unwrap_or(i64::MAX) } else { 0 };
-        (date, std::cmp::Reverse(contains_count(m)), std::cmp::Reverse(f.length), f.id)
+        (date, std::cmp::Reverse(contains_count(m)), !f.wire, std::cmp::Reverse(f.length), f.id)
     };
     *members.iter().min_by(|&&x, &&y| rank(x).cmp(&rank(y))).expect("a cluster has members")
 }
@@ -131,7 +307,37 @@ mod tests {
 
     fn pair(a: u32, b: u32, a_in_b: f64, b_in_a: f64) -> Scored {
         let overlap = Overlap { jaccard: 0.5, a_in_b, b_in_a };
-        Scored { a, b, relation: Relation::Copy, score: a_in_b.max(b_in_a), overlap }
+        Scored { a, b, relation: Relation::Copy, score: a_in_b.max(b_in_a), overlap, evidence: Vec::new() }
+    }
+
+    fn edge(a: u32, b: u32, similarity: f64) -> Edge {
+        Edge { a, b, similarity }
+    }
+
+    #[test]
+    fn story_clusters_do_not_chain_through_a_weak_bridge() {
+        // Two tight triangles {0,1,2} and {3,4,5}, bridged by one weak edge 2-3.
+        let edges = [
+            edge(0, 1, 0.6),
+            edge(0, 2, 0.5),
+            edge(1, 2, 0.55),
+            edge(3, 4, 0.6),
+            edge(3, 5, 0.5),
+            edge(4, 5, 0.55),
+            edge(2, 3, 0.12),
+        ];
+        assert_eq!(story_clusters(7, &edges, &[], 5, 0.03), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+        // Single link over the same edges would merge all six.
+        assert_eq!(components(7, &edges.map(|e| pair(e.a, e.b, 0.9, 0.9))), vec![vec![0, 1, 2, 3, 4, 5]]);
+    }
+
+    #[test]
+    fn must_link_pairs_stay_together_and_order_does_not_matter() {
+        let edges = [edge(0, 1, 0.4), edge(2, 3, 0.5)];
+        let got = story_clusters(5, &edges, &[(1, 4)], 5, 0.03);
+        assert_eq!(got, vec![vec![0, 1, 4], vec![2, 3]]);
+        let reversed: Vec<Edge> = edges.iter().rev().copied().collect();
+        assert_eq!(story_clusters(5, &reversed, &[(4, 1)], 5, 0.03), got);
     }
 
     #[test]
@@ -145,7 +351,7 @@ mod tests {
     #[test]
     fn original_is_the_earliest_dated_member() {
         let dates = [Some(300), None, Some(100)];
-        let facts = |d: u32| Facts { id: IDS[d as usize], date: dates[d as usize], length: 10 };
+        let facts = |d: u32| Facts { id: IDS[d as usize], date: dates[d as usize], length: 10, wire: false };
         let pairs = [pair(0, 1, 0.9, 0.9), pair(1, 2, 0.9, 0.9)];
         let refs: Vec<&Scored> = pairs.iter().collect();
         assert_eq!(pick_original(&[0, 1, 2], &refs, &facts, 0.8), 2);
@@ -154,7 +360,7 @@ mod tests {
     #[test]
     fn without_dates_the_original_contains_the_others() {
         // b (1) holds both a and c: they are contained in it.
-        let facts = |d: u32| Facts { id: IDS[d as usize], date: None, length: [50, 40, 60][d as usize] };
+        let facts = |d: u32| Facts { id: IDS[d as usize], date: None, length: [50, 40, 60][d as usize], wire: false };
         let pairs = [pair(0, 1, 0.95, 0.6), pair(1, 2, 0.5, 0.9)];
         let refs: Vec<&Scored> = pairs.iter().collect();
         assert_eq!(pick_original(&[0, 1, 2], &refs, &facts, 0.8), 1);
@@ -162,8 +368,21 @@ mod tests {
         let flat = [pair(0, 1, 0.6, 0.6), pair(1, 2, 0.6, 0.6)];
         let refs: Vec<&Scored> = flat.iter().collect();
         assert_eq!(pick_original(&[0, 1, 2], &refs, &facts, 0.8), 2);
-        let same = |d: u32| Facts { id: IDS[d as usize], date: None, length: 5 };
+        let same = |d: u32| Facts { id: IDS[d as usize], date: None, length: 5, wire: false };
         assert_eq!(pick_original(&[2, 1], &refs, &same, 0.8), 1);
+        // A wire source outranks length.
+        let wire = |d: u32| Facts { id: IDS[d as usize], date: None, length: [50, 40, 60][d as usize], wire: d == 0 };
+        assert_eq!(pick_original(&[0, 1, 2], &refs, &wire, 0.8), 0);
+    }
+
+    #[test]
+    fn wire_sources_are_recognised() {
+        for s in ["Reuters", "The Associated Press", "AFP via Yahoo", "https://apnews.com/x", "dpa"] {
+            assert!(is_wire_source(s), "{s}");
+        }
+        for s in ["The Guardian", "Napa Valley Register", "capital times"] {
+            assert!(!is_wire_source(s), "{s}");
+        }
     }
 
     #[test]

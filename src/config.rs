@@ -48,6 +48,34 @@ pub const BAND_SEED: u64 = 0x6261_6e64_6b65_7931; // "bandkey1"
 /// first member (the cluster stays whole, not every pair is listed; the summary counts them).
 pub const DEFAULT_MAX_BUCKET: usize = 2000;
 
+/// Story-level knobs. Chosen on ecbplus-dev and the seeds (see README, "How the story level
+/// was tuned").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoryParams {
+    /// A candidate pair is linked when the cosine of its weighted feature vectors is at least this.
+    pub floor: f64,
+    /// Neighbours per document in the second-order similarity.
+    pub neighbors: usize,
+    /// Average-link merging stops below this mean second-order similarity.
+    pub link: f64,
+}
+
+impl StoryParams {
+    /// Checked story parameters.
+    pub fn new(floor: f64, neighbors: usize, link: f64) -> Result<Self, ConfigError> {
+        check_range("--story-floor", floor, 0.0, 1.0)?;
+        check_range("--story-link", link, 0.0, 1.0)?;
+        check_range("--neighbors", neighbors as f64, 1.0, 100.0)?;
+        Ok(StoryParams { floor, neighbors, link })
+    }
+}
+
+impl Default for StoryParams {
+    fn default() -> Self {
+        StoryParams { floor: 0.10, neighbors: 5, link: 0.03 }
+    }
+}
+
 /// Everything a scan needs to know. Build it with [`Config::new`] and adjust the public fields
 /// that are plain values; the checked ones (`threshold`, `containment`, `lsh`) are set here.
 #[derive(Debug, Clone)]
@@ -67,6 +95,11 @@ pub struct Config {
     pub fields: Fields,
     /// Make the first input problem fatal instead of a warning.
     pub strict: bool,
+    /// Documents whose dates are further apart than this many seconds are never linked.
+    pub window: Option<i64>,
+    /// Attach aligned sentence pairs to every reported pair.
+    pub evidence: bool,
+    pub story: StoryParams,
 }
 
 /// The Jaccard similarity at which LSH must still find a pair whose shorter text is
@@ -89,9 +122,12 @@ impl Config {
         check_range("--containment", containment, 0.0, 1.0)?;
         check_range("--ngram", ngram as f64, 1.0, 64.0)?;
         check_range("--num-perm", num_perm as f64, 1.0, 4096.0)?;
-        let lsh = match bands_rows {
-            Some((b, r)) => LshParams::new(b, r, num_perm)?,
-            None => LshParams::optimal(Self::lsh_target(threshold, containment), num_perm),
+        let lsh = match (bands_rows, level) {
+            (Some((b, r)), _) => LshParams::new(b, r, num_perm)?,
+            (None, Level::Copy) => LshParams::optimal(Self::lsh_target(threshold, containment), num_perm),
+            // Story signatures are built from each document's few heaviest features: sharing
+            // any sampled feature (one row per band) must make a candidate.
+            (None, Level::Story) => LshParams::new(num_perm, 1, num_perm)?,
         };
         Ok(Config {
             level,
@@ -103,6 +139,9 @@ impl Config {
             max_bucket: DEFAULT_MAX_BUCKET,
             fields: Fields::default(),
             strict: false,
+            window: None,
+            evidence: false,
+            story: StoryParams::default(),
         })
     }
 
@@ -111,6 +150,24 @@ impl Config {
     pub fn lsh_target(threshold: f64, containment: f64) -> f64 {
         threshold.min(containment_jaccard(containment)).max(0.05)
     }
+}
+
+/// Reads a duration such as `72h`, `3d`, `90m`, `3600s` (a bare number is hours) into seconds.
+pub fn parse_window(value: &str) -> Result<i64, ConfigError> {
+    let v = value.trim();
+    let err = || ConfigError::Window { value: value.to_string() };
+    let split = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err())?;
+    let scale = match unit.trim() {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "" | "h" => 3600.0,
+        "d" => 86_400.0,
+        "w" => 604_800.0,
+        _ => return Err(err()),
+    };
+    Ok((n * scale).round() as i64)
 }
 
 fn check_range(flag: &'static str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
@@ -136,6 +193,22 @@ mod tests {
     fn bands_times_rows_beyond_num_perm_is_refused() {
         let e = Config::new(Level::Copy, 5, 128, 0.5, 0.8, Some((20, 7))).unwrap_err();
         assert_eq!(e, ConfigError::BandsRows { bands: 20, rows: 7, product: 140, num_perm: 128 });
+    }
+
+    #[test]
+    fn windows_read_common_units() {
+        assert_eq!(parse_window("72h"), Ok(72 * 3600));
+        assert_eq!(parse_window("3d"), Ok(3 * 86_400));
+        assert_eq!(parse_window("90m"), Ok(5400));
+        assert_eq!(parse_window("12"), Ok(12 * 3600));
+        assert!(parse_window("soon").is_err());
+        assert!(parse_window("5y").is_err());
+    }
+
+    #[test]
+    fn story_level_bands_single_rows() {
+        let c = Config::new(Level::Story, 5, 128, 0.5, 0.8, None).unwrap();
+        assert_eq!((c.lsh.bands, c.lsh.rows), (128, 1));
     }
 
     #[test]

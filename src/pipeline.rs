@@ -4,20 +4,28 @@
 //!
 //! Memory holds, per document, its id, metadata, location and band keys, never its text; the
 //! texts of documents in candidate pairs are read again for exact verification.
+//!
+//! Copy level: read+sign (shingles -> signature -> band keys) -> candidates -> verify (exact
+//! Jaccard / containment) -> connected components.
+//! Story level: read (story features -> document frequencies) -> sign (each document's heaviest
+//! features under the corpus weights -> signature -> band keys) -> candidates -> verify (cosine of
+//! weighted vectors, plus the copy-level figures) -> second-order average-link clusters.
 
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cluster::{self, Cluster, Facts, Member};
-use crate::config::{Config, MINHASH_SEED, SHINGLE_SEED};
+use crate::cluster::{self, Cluster, Edge, Facts, Member};
+use crate::config::{Config, Level, MINHASH_SEED, SHINGLE_SEED};
 use crate::date::parse_date;
 use crate::error::{Error, Result};
+use crate::evidence::{self, Aligned};
 use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
 use crate::lsh::{self, Candidate, CandidateStats};
 use crate::minhash::MinHasher;
 use crate::normalize::normalize_into;
 use crate::shingle::Shingler;
+use crate::story::{self, StoryFeaturizer, Vector, Weighting};
 use crate::verify::{Overlap, Relation, Scored, Verifier};
 
 /// What the pipeline keeps of a document.
@@ -30,7 +38,7 @@ pub struct Doc {
     pub line: u64,
     /// Length of the original text in bytes.
     pub bytes: u32,
-    /// Number of distinct features (shingles).
+    /// Number of distinct features (shingles, or story features).
     pub features: u32,
     /// `meta.date` read as seconds since the epoch.
     pub date: Option<i64>,
@@ -56,7 +64,7 @@ pub struct Stats {
     pub docs: usize,
     pub bytes: u64,
     pub sources: usize,
-    /// Documents without a single word (they cannot match anything).
+    /// Documents without a single feature (they cannot match anything).
     pub docs_without_words: usize,
     /// Dates present but unreadable, and one example.
     pub unreadable_dates: (usize, Option<String>),
@@ -66,6 +74,8 @@ pub struct Stats {
     pub candidates: CandidateStats,
     /// Documents read again for verification.
     pub reread_docs: usize,
+    /// Candidate pairs dropped because their dates are further apart than the window.
+    pub outside_window: usize,
     pub pairs: usize,
     pub clusters: usize,
     pub docs_in_clusters: usize,
@@ -82,14 +92,24 @@ pub struct ScanOutput {
     pub clusters: Vec<Cluster>,
     pub problems: Vec<Problem>,
     pub stats: Stats,
+    /// Story level: corpus document frequency of every story feature.
+    pub df: ahash::AHashMap<u64, u32>,
+}
+
+impl ScanOutput {
+    fn df(&self, hash: u64) -> u32 {
+        self.df.get(&hash).copied().unwrap_or(0)
+    }
 }
 
 /// A configured pipeline. Per-document functions take `&self` and may run on any thread.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Pipeline {
     config: Config,
     shingler: Shingler,
     hasher: MinHasher,
+    story: StoryFeaturizer,
+    verifier: Verifier,
 }
 
 /// Reusable per-thread buffers.
@@ -97,46 +117,166 @@ pub struct Pipeline {
 struct Scratch {
     normalized: String,
     features: Vec<u64>,
-    keys: Vec<u64>,
+}
+
+/// What the read stage computes per document, by level.
+enum Sketch {
+    /// Copy level: band keys of the shingle signature.
+    Keys(Vec<u64>),
+    /// Story level: distinct feature hashes, for document frequencies.
+    Features(Vec<u64>),
+}
+
+/// A candidate document's features, computed once for verification.
+struct Verified {
+    shingles: Vec<u64>,
+    vector: Vector,
 }
 
 impl Pipeline {
     pub fn new(config: Config) -> Self {
         let shingler = Shingler::new(config.ngram, SHINGLE_SEED);
         let hasher = MinHasher::new(config.num_perm, MINHASH_SEED);
-        Pipeline { config, shingler, hasher }
+        let verifier = Verifier { threshold: config.threshold, containment: config.containment };
+        Pipeline { config, shingler, hasher, story: StoryFeaturizer::default(), verifier }
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// The sorted, distinct features of a text: what signatures and verification compare.
-    pub fn features(&self, text: &str) -> Vec<u64> {
+    /// The sorted, distinct word n-gram shingles of a text.
+    pub fn shingles(&self, text: &str) -> Vec<u64> {
         let mut s = Scratch::default();
-        self.features_into(text, &mut s);
+        self.shingles_into(text, &mut s);
         s.features
     }
 
-    fn features_into(&self, text: &str, s: &mut Scratch) {
+    fn shingles_into(&self, text: &str, s: &mut Scratch) {
         normalize_into(text, &mut s.normalized);
         self.shingler.shingles_into(&s.normalized, &mut s.features);
     }
 
-    /// Band keys of a text's signature, appended to `s.keys`; returns the feature count.
-    fn sketch(&self, text: &str, s: &mut Scratch) -> usize {
-        self.features_into(text, s);
-        let sig = self.hasher.sign(&s.features);
-        s.keys.clear();
-        self.config.lsh.band_keys(&sig, &mut s.keys);
-        s.features.len()
+    /// The read stage's work on one text.
+    fn sketch(&self, text: &str, s: &mut Scratch) -> (usize, Sketch) {
+        match self.config.level {
+            Level::Copy => {
+                self.shingles_into(text, s);
+                let sig = self.hasher.sign(&s.features);
+                let mut keys = Vec::with_capacity(self.config.lsh.bands);
+                self.config.lsh.band_keys(&sig, &mut keys);
+                (s.features.len(), Sketch::Keys(keys))
+            }
+            Level::Story => {
+                let hashes: Vec<u64> = self.story.features(text).iter().map(|f| f.hash).collect();
+                (hashes.len(), Sketch::Features(hashes))
+            }
+        }
     }
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let mut stats =
-            Stats { sources: inputs.source_count(), ignored_files: inputs.ignored_files.clone(), ..Stats::default() };
-        let mut problems: Vec<Problem> = Vec::new();
+        let mut scan = self.read(inputs, observer)?;
+        let df = std::mem::take(&mut scan.df);
+        let keys = match self.config.level {
+            Level::Copy => std::mem::take(&mut scan.keys),
+            Level::Story => {
+                observer.stage("sign");
+                let started = Instant::now();
+                let keys = self.story_keys(inputs, &scan.docs, &df)?;
+                scan.stats.timings.push(("sign", started.elapsed()));
+                keys
+            }
+        };
+        let Read { docs, eligible, problems, mut stats, .. } = scan;
+
+        observer.stage("candidates");
+        let started = Instant::now();
+        let (cands, cstats) = lsh::candidates(&keys, self.config.lsh.bands, &eligible, self.config.max_bucket);
+        drop(keys);
+        stats.candidates = cstats;
+        stats.timings.push(("candidates", started.elapsed()));
+
+        observer.stage("verify");
+        let started = Instant::now();
+        let cands = self.within_window(&docs, cands, &mut stats);
+        let verified = self.reread_features(inputs, &docs, &cands, &df)?;
+        stats.reread_docs = verified.count();
+        let mut out = ScanOutput { docs, pairs: Vec::new(), clusters: Vec::new(), problems, stats, df };
+        let (pairs, clusters) = match self.config.level {
+            Level::Copy => {
+                let pairs: Vec<Scored> = cands
+                    .par_iter()
+                    .filter_map(|&c| self.verifier.verify(c, &verified.get(c.a).shingles, &verified.get(c.b).shingles))
+                    .collect();
+                out.stats.timings.push(("verify", started.elapsed()));
+                observer.stage("cluster");
+                let started = Instant::now();
+                let groups = cluster::components(out.docs.len(), &pairs);
+                let clusters = self.name_originals(&out.docs, groups, &pairs, &verified);
+                out.stats.timings.push(("cluster", started.elapsed()));
+                (pairs, clusters)
+            }
+            Level::Story => {
+                let scored: Vec<(Scored, bool)> = cands
+                    .par_iter()
+                    .filter_map(|&c| self.verify_story(c, verified.get(c.a), verified.get(c.b)))
+                    .collect();
+                out.stats.timings.push(("verify", started.elapsed()));
+                observer.stage("cluster");
+                let started = Instant::now();
+                let edges: Vec<Edge> = scored
+                    .iter()
+                    .filter(|(p, _)| p.score >= self.config.story.floor)
+                    .map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score })
+                    .collect();
+                let must: Vec<(u32, u32)> = scored.iter().filter(|(_, copy)| *copy).map(|(p, _)| (p.a, p.b)).collect();
+                let s = self.config.story;
+                let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link);
+                // Report the pairs inside a cluster, and every verbatim copy.
+                let mut group_of = vec![u32::MAX; out.docs.len()];
+                for (g, members) in groups.iter().enumerate() {
+                    members.iter().for_each(|&d| group_of[d as usize] = g as u32);
+                }
+                let pairs: Vec<Scored> = scored
+                    .into_iter()
+                    .filter(|(p, copy)| *copy || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize]))
+                    .map(|(p, _)| p)
+                    .collect();
+                let clusters = self.name_originals(&out.docs, groups, &pairs, &verified);
+                out.stats.timings.push(("cluster", started.elapsed()));
+                (pairs, clusters)
+            }
+        };
+        drop(verified);
+        out.stats.pairs = pairs.len();
+        out.stats.clusters = clusters.len();
+        out.stats.docs_in_clusters = clusters.iter().map(|c| c.members.len()).sum();
+        out.pairs = orient_and_sort(&out.docs, pairs);
+        out.clusters = clusters;
+        if self.config.evidence {
+            observer.stage("evidence");
+            let started = Instant::now();
+            let evidence: Vec<Vec<Aligned>> =
+                out.pairs.par_iter().map(|p| self.evidence(inputs, &out, p.a, p.b, 5)).collect::<Result<_>>()?;
+            for (p, e) in out.pairs.iter_mut().zip(evidence) {
+                p.evidence = e;
+            }
+            out.stats.timings.push(("evidence", started.elapsed()));
+        }
+        Ok(out)
+    }
+
+    /// Stage 1: read, parse and sketch every document; register ids; count story features.
+    fn read(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Read> {
+        let mut r = Read {
+            stats: Stats {
+                sources: inputs.source_count(),
+                ignored_files: inputs.ignored_files.clone(),
+                ..Stats::default()
+            },
+            ..Read::default()
+        };
         let report = |p: Problem, problems: &mut Vec<Problem>| -> Result<()> {
             observer.problem(&p);
             if self.config.strict {
@@ -146,16 +286,10 @@ impl Pipeline {
             Ok(())
         };
         for p in inputs.listing_problems.clone() {
-            report(p, &mut problems)?;
+            report(p, &mut r.problems)?;
         }
-
-        // Stage 1: read, parse, normalize, shingle, sign, band; batches read ahead of the work.
-        observer.stage("read+sign");
+        observer.stage("read");
         let started = Instant::now();
-        let bands = self.config.lsh.bands;
-        let mut docs: Vec<Doc> = Vec::new();
-        let mut keys: Vec<u64> = Vec::new();
-        let mut eligible: Vec<bool> = Vec::new();
         let mut seen: ahash::AHashMap<String, u32> = ahash::AHashMap::new();
         let mut failure: Option<Error> = None;
         inputs.read_batches(|inputs, batch| {
@@ -167,146 +301,200 @@ impl Pipeline {
                 .par_iter()
                 .map_init(Scratch::default, |s, unit| {
                     let record = inputs.parse(&batch, unit)?;
-                    let features = self.sketch(&record.text, s);
+                    let (features, sketch) = self.sketch(&record.text, s);
                     let bytes = record.text.len() as u32;
-                    Ok((record.id, record.meta, record.location, record.line, bytes, features, s.keys.clone()))
+                    Ok((record.id, record.meta, record.location, record.line, bytes, features, sketch))
                 })
                 .collect();
+            let mut batch_features: Vec<u64> = Vec::new();
             let handle = || -> Result<()> {
                 for p in batch.problems.iter().cloned() {
-                    report(p, &mut problems)?;
+                    report(p, &mut r.problems)?;
                 }
                 for name in &batch.sidecars {
-                    stats.sidecar_files.0 += 1;
-                    stats.sidecar_files.1.get_or_insert_with(|| name.clone());
+                    r.stats.sidecar_files.0 += 1;
+                    r.stats.sidecar_files.1.get_or_insert_with(|| name.clone());
                 }
                 for item in sketched {
-                    let (id, meta, location, line, bytes, features, doc_keys) = match item {
+                    let (id, meta, location, line, bytes, features, sketch) = match item {
                         Ok(x) => x,
                         Err(p) => {
-                            report(p, &mut problems)?;
+                            report(p, &mut r.problems)?;
                             continue;
                         }
                     };
                     if let Some(&first) = seen.get(&id) {
-                        let first = &docs[first as usize];
-                        let kind = ProblemKind::DuplicateId { id, first: where_is(inputs, first) };
+                        let first = where_is(inputs, &r.docs[first as usize]);
+                        let kind = ProblemKind::DuplicateId { id, first };
                         let file = inputs.source_name(location).to_string();
-                        report(Problem { file, line: (line > 0).then_some(line), kind }, &mut problems)?;
+                        report(Problem { file, line: (line > 0).then_some(line), kind }, &mut r.problems)?;
                         continue;
                     }
                     let date = meta.date.as_deref().and_then(|d| {
                         let parsed = parse_date(d);
                         if parsed.is_none() {
-                            stats.unreadable_dates.0 += 1;
-                            stats.unreadable_dates.1.get_or_insert_with(|| d.to_string());
+                            r.stats.unreadable_dates.0 += 1;
+                            r.stats.unreadable_dates.1.get_or_insert_with(|| d.to_string());
                         }
                         parsed
                     });
-                    seen.insert(id.clone(), docs.len() as u32);
-                    stats.bytes += bytes as u64;
+                    seen.insert(id.clone(), r.docs.len() as u32);
+                    r.stats.bytes += bytes as u64;
                     if features == 0 {
-                        stats.docs_without_words += 1;
+                        r.stats.docs_without_words += 1;
                     }
-                    eligible.push(features > 0);
-                    keys.extend_from_slice(&doc_keys);
-                    docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date });
+                    r.eligible.push(features > 0);
+                    match sketch {
+                        Sketch::Keys(k) => r.keys.extend_from_slice(&k),
+                        Sketch::Features(f) => batch_features.extend_from_slice(&f),
+                    }
+                    r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date });
                 }
-                observer.progress(docs.len(), stats.bytes);
+                observer.progress(r.docs.len(), r.stats.bytes);
                 Ok(())
             };
             if let Err(e) = handle() {
                 failure = Some(e);
             }
+            // Document frequencies: each document lists a feature once.
+            batch_features.par_sort_unstable();
+            for run in batch_features.chunk_by(|a, b| a == b) {
+                *r.df.entry(run[0]).or_insert(0) += run.len() as u32;
+            }
         })?;
         if let Some(e) = failure {
             return Err(e);
         }
-        drop(seen);
-        stats.docs = docs.len();
-        stats.sources -= stats.sidecar_files.0;
-        stats.timings.push(("read+sign", started.elapsed()));
-
-        // Stage 2: candidate pairs from shared band keys.
-        observer.stage("candidates");
-        let started = Instant::now();
-        let (cands, cstats) = lsh::candidates(&keys, bands, &eligible, self.config.max_bucket);
-        drop(keys);
-        stats.candidates = cstats;
-        stats.timings.push(("candidates", started.elapsed()));
-
-        // Stage 3: exact verification on the features of the candidates' documents, read again.
-        observer.stage("verify");
-        let started = Instant::now();
-        let sets = self.reread_features(inputs, &docs, &cands)?;
-        stats.reread_docs = sets.count();
-        let verifier = Verifier { threshold: self.config.threshold, containment: self.config.containment };
-        let pairs: Vec<Scored> =
-            cands.par_iter().filter_map(|&c| verifier.verify(c, sets.get(c.a), sets.get(c.b))).collect();
-        stats.pairs = pairs.len();
-        stats.timings.push(("verify", started.elapsed()));
-
-        // Stage 4: clusters, each with its original and every member's score against it.
-        observer.stage("cluster");
-        let started = Instant::now();
-        let clusters = self.cluster(&docs, &pairs, &sets);
-        stats.clusters = clusters.len();
-        stats.docs_in_clusters = clusters.iter().map(|c| c.members.len()).sum();
-        let pairs = orient_and_sort(&docs, pairs);
-        stats.timings.push(("cluster", started.elapsed()));
-
-        Ok(ScanOutput { docs, pairs, clusters, problems, stats })
+        r.stats.docs = r.docs.len();
+        r.stats.sources -= r.stats.sidecar_files.0;
+        r.stats.timings.push(("read", started.elapsed()));
+        Ok(r)
     }
 
-    /// Features of every document that appears in a candidate pair, computed in parallel.
-    fn reread_features(&self, inputs: &Inputs, docs: &[Doc], cands: &[Candidate]) -> Result<FeatureSets> {
+    fn weighting(&self, docs: usize) -> Weighting {
+        Weighting { docs }
+    }
+
+    /// Story stage 2: every document's signature over its heaviest features, as band keys.
+    fn story_keys(&self, inputs: &Inputs, docs: &[Doc], df: &ahash::AHashMap<u64, u32>) -> Result<Vec<u64>> {
+        let weighting = self.weighting(docs.len());
+        let df = |h: u64| df.get(&h).copied().unwrap_or(0);
+        let bands = self.config.lsh.bands;
+        let per_doc: Vec<Vec<u64>> = docs
+            .par_iter()
+            .map(|doc| {
+                let text = inputs.reread(doc.location)?;
+                let features = self.story.features(&text);
+                let vector = weighting.vector(&features, &df);
+                let salient = story::salient(&features, &vector, story::SALIENT_FEATURES);
+                let mut keys = Vec::with_capacity(bands);
+                self.config.lsh.band_keys(&self.hasher.sign(&salient), &mut keys);
+                Ok(keys)
+            })
+            .collect::<Result<_>>()?;
+        Ok(per_doc.concat())
+    }
+
+    /// Drops candidates whose documents' dates are further apart than the window.
+    fn within_window(&self, docs: &[Doc], cands: Vec<Candidate>, stats: &mut Stats) -> Vec<Candidate> {
+        let Some(window) = self.config.window else { return cands };
+        let before = cands.len();
+        let kept: Vec<Candidate> = cands
+            .into_iter()
+            .filter(|c| match (docs[c.a as usize].date, docs[c.b as usize].date) {
+                (Some(x), Some(y)) => (x - y).abs() <= window,
+                _ => true,
+            })
+            .collect();
+        stats.outside_window = before - kept.len();
+        kept
+    }
+
+    /// Features of every document that appears in a candidate pair, computed in parallel from
+    /// its text read again.
+    fn reread_features(
+        &self,
+        inputs: &Inputs,
+        docs: &[Doc],
+        cands: &[Candidate],
+        df: &ahash::AHashMap<u64, u32>,
+    ) -> Result<FeatureSets> {
         let mut involved: Vec<u32> = cands.iter().flat_map(|c| [c.a, c.b]).collect();
         involved.par_sort_unstable();
         involved.dedup();
-        let sets: Vec<Vec<u64>> = involved
+        let weighting = self.weighting(docs.len());
+        let df = |h: u64| df.get(&h).copied().unwrap_or(0);
+        let sets: Vec<Verified> = involved
             .par_iter()
             .map_init(Scratch::default, |s, &d| {
                 let text = inputs.reread(docs[d as usize].location)?;
-                self.features_into(&text, s);
-                Ok(std::mem::take(&mut s.features))
+                self.shingles_into(&text, s);
+                let vector = match self.config.level {
+                    Level::Copy => Vector::new(),
+                    Level::Story => weighting.vector(&self.story.features(&text), &df),
+                };
+                Ok(Verified { shingles: std::mem::take(&mut s.features), vector })
             })
             .collect::<Result<_>>()?;
         let mut slot = vec![u32::MAX; docs.len()];
         for (i, &d) in involved.iter().enumerate() {
             slot[d as usize] = i as u32;
         }
-        Ok(FeatureSets { slot, sets })
+        Ok(FeatureSets { slot, sets, empty: Verified { shingles: Vec::new(), vector: Vector::new() } })
     }
 
-    fn cluster(&self, docs: &[Doc], pairs: &[Scored], sets: &FeatureSets) -> Vec<Cluster> {
-        let comps = cluster::components(docs.len(), pairs);
-        let mut comp_of = vec![u32::MAX; docs.len()];
-        for (i, c) in comps.iter().enumerate() {
-            for &d in c {
-                comp_of[d as usize] = i as u32;
-            }
+    /// A story-level candidate scored: story cosine, copy figures, relation; and whether it is
+    /// a verbatim copy. `None` when it is neither linked nor a copy.
+    fn verify_story(&self, c: Candidate, a: &Verified, b: &Verified) -> Option<(Scored, bool)> {
+        let similarity = story::cosine(&a.vector, &b.vector);
+        let overlap = Overlap::of(&a.shingles, &b.shingles);
+        let copy = self.verifier.is_copy(&overlap);
+        if !copy && similarity < self.config.story.floor {
+            return None;
         }
-        let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); comps.len()];
+        let relation = relation_of(&overlap, copy);
+        Some((Scored { a: c.a, b: c.b, relation, score: similarity, overlap, evidence: Vec::new() }, copy))
+    }
+
+    /// Picks each group's original and scores every member against it.
+    fn name_originals(&self, docs: &[Doc], groups: Vec<Vec<u32>>, pairs: &[Scored], sets: &FeatureSets) -> Vec<Cluster> {
+        let mut group_of = vec![u32::MAX; docs.len()];
+        for (i, g) in groups.iter().enumerate() {
+            g.iter().for_each(|&d| group_of[d as usize] = i as u32);
+        }
+        let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); groups.len()];
         for p in pairs {
-            pairs_of[comp_of[p.a as usize] as usize].push(p);
+            let g = group_of[p.a as usize];
+            if g != u32::MAX && g == group_of[p.b as usize] {
+                pairs_of[g as usize].push(p);
+            }
         }
         let facts = |d: u32| {
             let doc = &docs[d as usize];
-            Facts { id: &doc.id, date: doc.date, length: doc.features as usize }
+            let wire = [&doc.meta.source, &doc.meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s));
+            Facts { id: &doc.id, date: doc.date, length: doc.features as usize, wire }
         };
-        let mut clusters: Vec<Cluster> = comps
+        let mut clusters: Vec<Cluster> = groups
             .par_iter()
             .zip(pairs_of.par_iter())
             .map(|(members, inner)| {
                 let original = cluster::pick_original(members, inner, &facts, self.config.containment);
+                let o = sets.get(original);
                 let members = members
                     .iter()
                     .map(|&m| {
                         if m == original {
                             return Member { doc: m, score: 1.0, relation: None };
                         }
-                        let overlap = Overlap::of(sets.get(original), sets.get(m));
-                        Member { doc: m, score: overlap.score(), relation: Some(Relation::of_overlap(&overlap)) }
+                        let x = sets.get(m);
+                        let overlap = Overlap::of(&o.shingles, &x.shingles);
+                        let (score, relation) = match self.config.level {
+                            Level::Copy => (overlap.score(), Relation::of_overlap(&overlap)),
+                            Level::Story => {
+                                (story::cosine(&o.vector, &x.vector), relation_of(&overlap, self.verifier.is_copy(&overlap)))
+                            }
+                        };
+                        Member { doc: m, score, relation: Some(relation) }
                     })
                     .collect();
                 Cluster { original, members }
@@ -315,18 +503,51 @@ impl Pipeline {
         cluster::sort_clusters(&mut clusters, &|d| docs[d as usize].id.clone());
         clusters
     }
+
+    /// Up to `max` aligned sentence pairs of documents `a` and `b`, quoted from their
+    /// original texts, sentences weighted by rarity (story weights).
+    pub fn evidence(&self, inputs: &Inputs, scan: &ScanOutput, a: u32, b: u32, max: usize) -> Result<Vec<Aligned>> {
+        let ta = inputs.reread(scan.docs[a as usize].location)?;
+        let tb = inputs.reread(scan.docs[b as usize].location)?;
+        let weighting = self.weighting(scan.docs.len());
+        let keys = |s: &str| self.story.sentence_keys(s);
+        // Features never counted (copy level) weigh by the background alone.
+        let weight = |h: u64| weighting.idf(scan.df(h), 0.01).powi(story::IDF_POWER);
+        Ok(evidence::align(&ta, &tb, &keys, &weight, max, 0.2))
+    }
 }
 
-/// Feature sets of the documents read again, looked up by document index.
+/// Copy-level relation, or `Rewrite` when the texts are not copies.
+fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
+    if copy {
+        Relation::of_overlap(overlap)
+    } else {
+        Relation::Rewrite
+    }
+}
+
+/// The read stage's result.
+#[derive(Default)]
+struct Read {
+    docs: Vec<Doc>,
+    keys: Vec<u64>,
+    eligible: Vec<bool>,
+    df: ahash::AHashMap<u64, u32>,
+    problems: Vec<Problem>,
+    stats: Stats,
+}
+
+/// Features of the documents read again, looked up by document index.
 struct FeatureSets {
     slot: Vec<u32>,
-    sets: Vec<Vec<u64>>,
+    sets: Vec<Verified>,
+    empty: Verified,
 }
 
 impl FeatureSets {
-    fn get(&self, doc: u32) -> &[u64] {
+    fn get(&self, doc: u32) -> &Verified {
         match self.slot[doc as usize] {
-            u32::MAX => &[],
+            u32::MAX => &self.empty,
             i => &self.sets[i as usize],
         }
     }
@@ -345,12 +566,15 @@ pub fn where_is(inputs: &Inputs, doc: &Doc) -> String {
     }
 }
 
-/// Pairs with `id(a) < id(b)` (containments swapped along), sorted by (id(a), id(b)).
+/// Pairs with `id(a) < id(b)` (containments and evidence swapped along), sorted by ids.
 fn orient_and_sort(docs: &[Doc], mut pairs: Vec<Scored>) -> Vec<Scored> {
     for p in pairs.iter_mut() {
         if docs[p.a as usize].id > docs[p.b as usize].id {
             std::mem::swap(&mut p.a, &mut p.b);
             std::mem::swap(&mut p.overlap.a_in_b, &mut p.overlap.b_in_a);
+            for e in p.evidence.iter_mut() {
+                std::mem::swap(&mut e.a, &mut e.b);
+            }
         }
     }
     pairs.par_sort_unstable_by(|x, y| {

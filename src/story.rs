@@ -42,6 +42,7 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Feature {
     pub hash: u64,
+    pub kind: Kind,
     pub tf: u32,
     /// Estimated share of news documents that hold this feature (background table).
     pub background: f32,
@@ -229,18 +230,14 @@ fn key(kind: Kind, parts: &[&str]) -> u64 {
 impl StoryFeaturizer {
     /// The features of `text`, sorted by hash, each once with its term frequency.
     pub fn features(&self, text: &str) -> Vec<Feature> {
-        let mut raw: Vec<(u64, f32)> = Vec::new();
-        self.visit(text, &mut |kind, parts, share| {
-            if kind != Kind::Bigram || parts.len() == 2 {
-                raw.push((key(kind, parts), share as f32));
-            }
-        });
+        let mut raw: Vec<(u64, Kind, f32)> = Vec::new();
+        self.visit(text, &mut |kind, parts, share| raw.push((key(kind, parts), kind, share as f32)));
         raw.sort_unstable_by_key(|x| x.0);
         let mut out: Vec<Feature> = Vec::with_capacity(raw.len());
-        for (hash, background) in raw {
+        for (hash, kind, background) in raw {
             match out.last_mut() {
                 Some(last) if last.hash == hash => last.tf += 1,
-                _ => out.push(Feature { hash, tf: 1, background }),
+                _ => out.push(Feature { hash, kind, tf: 1, background }),
             }
         }
         out
@@ -335,6 +332,25 @@ impl Weighting {
         }
         v
     }
+}
+
+/// Number of features a document's story signature is made of: its heaviest words, names and
+/// numbers (bigrams are left to verification).
+pub const SALIENT_FEATURES: usize = 40;
+
+/// The hashes of the `max` heaviest word, name and number features of `features`, whose
+/// weights are `vector` (same order), sorted by hash. Ties go to the smaller hash.
+pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Vec<u64> {
+    let mut ranked: Vec<(f32, u64)> = features
+        .iter()
+        .zip(vector)
+        .filter(|(f, _)| f.kind != Kind::Bigram)
+        .map(|(_, &(h, w))| (w, h))
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut top: Vec<u64> = ranked.into_iter().take(max).map(|x| x.1).collect();
+    top.sort_unstable();
+    top
 }
 
 /// Cosine of two unit vectors sorted by key.

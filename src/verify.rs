@@ -67,13 +67,16 @@ impl Overlap {
 }
 
 /// A verified pair of documents.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub a: u32,
     pub b: u32,
     pub relation: Relation,
+    /// The level's similarity: containment at copy level, story cosine at story level.
     pub score: f64,
     pub overlap: Overlap,
+    /// Aligned sentence pairs (with `--evidence`), `a`'s sentence first.
+    pub evidence: Vec<crate::evidence::Aligned>,
 }
 
 /// Decides which candidates are real copies.
@@ -84,17 +87,22 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// True when the overlap is a copy by the thresholds.
+    pub fn is_copy(&self, overlap: &Overlap) -> bool {
+        overlap.jaccard >= self.threshold || overlap.score() >= self.containment
+    }
+
     /// The scored pair when Jaccard >= threshold or either containment >= the containment
     /// threshold; `None` otherwise. `sa`, `sb`: the sorted shingle sets of `c.a` and `c.b`.
     pub fn verify(&self, c: Candidate, sa: &[u64], sb: &[u64]) -> Option<Scored> {
         let overlap = Overlap::of(sa, sb);
-        let kept = overlap.jaccard >= self.threshold || overlap.score() >= self.containment;
-        kept.then(|| Scored {
+        self.is_copy(&overlap).then(|| Scored {
             a: c.a,
             b: c.b,
             relation: Relation::of_overlap(&overlap),
             score: overlap.score(),
             overlap,
+            evidence: Vec::new(),
         })
     }
 }

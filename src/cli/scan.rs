@@ -18,7 +18,8 @@ use super::progress::Console;
 pub enum LevelArg {
     /// Verbatim or near-verbatim reuse (word n-gram Jaccard or containment).
     Copy,
-    /// Rewrites of the same story (paraphrase); not available yet.
+    /// Rewrites of the same story (paraphrase): the same event, people, places, numbers and
+    /// quotes; finds copies too.
     Story,
 }
 
@@ -37,9 +38,20 @@ pub struct ScanArgs {
     /// recursively. No path, or -, reads JSONL from stdin.
     pub paths: Vec<PathBuf>,
 
-    /// What counts as the same: copy = verbatim reuse.
-    #[arg(long, value_enum, default_value_t = LevelArg::Copy)]
+    /// What counts as the same: story = rewrites of the same story (and copies), copy = verbatim
+    /// reuse only (faster).
+    #[arg(long, value_enum, default_value_t = LevelArg::Story)]
     pub level: LevelArg,
+
+    /// With --pairs: attach to every pair up to 5 aligned sentence pairs, quoted from the
+    /// original texts: {"evidence": [{"a": text, "b": text, "score": f}, ...]}.
+    #[arg(long)]
+    pub evidence: bool,
+
+    /// Never link documents whose dates are further apart than this (e.g. 72h, 3d, 90m);
+    /// documents without a readable date are unaffected.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
 
     /// Write every verified pair as JSONL: {"a","b","relation","score","jaccard","a_in_b","b_in_a"}.
     #[arg(long, value_name = "FILE")]
@@ -96,6 +108,20 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Story level: link a candidate pair when the cosine of its weighted features is at
+    /// least this (0..1).
+    #[arg(long, default_value_t = 0.10, help_heading = "Story level")]
+    pub story_floor: f64,
+
+    /// Story level: merge clusters while their mean shared-neighbour similarity is at least
+    /// this (0..1); higher splits more.
+    #[arg(long, default_value_t = 0.03, help_heading = "Story level")]
+    pub story_link: f64,
+
+    /// Story level: neighbours per document in the shared-neighbour similarity.
+    #[arg(long, default_value_t = 5, help_heading = "Story level")]
+    pub neighbors: usize,
+
     /// Clusters shown in the summary.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
@@ -130,11 +156,14 @@ impl ScanArgs {
     pub fn to_config(&self) -> anyhow::Result<Config> {
         let level = match self.level {
             LevelArg::Copy => Level::Copy,
-            LevelArg::Story => anyhow::bail!("--level story is not available yet; use --level copy"),
+            LevelArg::Story => Level::Story,
         };
         let bands_rows = self.bands.zip(self.rows);
         let mut config = Config::new(level, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
         config.max_bucket = self.max_bucket.max(2);
+        config.evidence = self.evidence;
+        config.window = self.window.as_deref().map(wiredup::config::parse_window).transpose()?;
+        config.story = wiredup::config::StoryParams::new(self.story_floor, self.neighbors, self.story_link)?;
         config.strict = self.strict;
         config.fields = Fields {
             id: self.id_field.clone(),
@@ -150,6 +179,21 @@ impl ScanArgs {
 
 fn explain(config: &Config, overridden: bool) -> String {
     let lsh = config.lsh;
+    if config.level == Level::Story && !overridden {
+        let mut s = format!(
+            "LSH (story level): {} bands x {} row of {} MinHash values over each document's {} heaviest \
+             features: any shared sampled feature makes a candidate\n\
+             probability that a pair becomes a candidate, by the Jaccard similarity of those feature sets:\n",
+            lsh.bands,
+            lsh.rows,
+            config.num_perm,
+            wiredup::story::SALIENT_FEATURES
+        );
+        for sim in [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] {
+            s.push_str(&format!("  J = {sim:.2}: {:.4}\n", lsh.probability(sim)));
+        }
+        return s;
+    }
     let target = Config::lsh_target(config.threshold, config.containment);
     let why = if overridden {
         "as set by --bands and --rows".to_string()
@@ -200,7 +244,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let scan = scan?;
 
     if let Some(path) = &args.pairs {
-        report::write_atomic(path, |w| report::write_pairs(w, &scan))?;
+        report::write_atomic(path, |w| report::write_pairs(w, &scan, args.evidence))?;
     }
     if let Some(path) = &args.clusters {
         report::write_atomic(path, |w| report::write_clusters(w, &scan))?;

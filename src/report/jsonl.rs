@@ -16,6 +16,15 @@ struct PairLine<'a> {
     jaccard: f64,
     a_in_b: f64,
     b_in_a: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Vec<EvidenceOut<'a>>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceOut<'a> {
+    a: &'a str,
+    b: &'a str,
+    score: f64,
 }
 
 #[derive(Serialize)]
@@ -35,7 +44,8 @@ struct ClusterLine<'a> {
 }
 
 /// `{"a", "b", "relation", "score", "jaccard", "a_in_b", "b_in_a"}` per line.
-pub fn write_pairs(out: &mut dyn Write, scan: &ScanOutput) -> io::Result<()> {
+/// With `evidence`, each line also carries `"evidence": [{"a", "b", "score"}]`.
+pub fn write_pairs(out: &mut dyn Write, scan: &ScanOutput, evidence: bool) -> io::Result<()> {
     for p in &scan.pairs {
         let line = PairLine {
             a: &scan.docs[p.a as usize].id,
@@ -45,6 +55,9 @@ pub fn write_pairs(out: &mut dyn Write, scan: &ScanOutput) -> io::Result<()> {
             jaccard: round4(p.overlap.jaccard),
             a_in_b: round4(p.overlap.a_in_b),
             b_in_a: round4(p.overlap.b_in_a),
+            evidence: evidence.then(|| {
+                p.evidence.iter().map(|e| EvidenceOut { a: &e.a, b: &e.b, score: round4(e.score) }).collect()
+            }),
         };
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;

@@ -58,6 +58,8 @@ pub struct StoryParams {
     pub neighbors: usize,
     /// Average-link merging stops below this mean second-order similarity.
     pub link: f64,
+    /// Sketch buckets (features) shared by more documents are not enumerated.
+    pub max_bucket: usize,
 }
 
 impl StoryParams {
@@ -66,13 +68,13 @@ impl StoryParams {
         check_range("--story-floor", floor, 0.0, 1.0)?;
         check_range("--story-link", link, 0.0, 1.0)?;
         check_range("--neighbors", neighbors as f64, 1.0, 100.0)?;
-        Ok(StoryParams { floor, neighbors, link })
+        Ok(StoryParams { floor, neighbors, link, max_bucket: crate::story::DEFAULT_MAX_BUCKET })
     }
 }
 
 impl Default for StoryParams {
     fn default() -> Self {
-        StoryParams { floor: 0.10, neighbors: 5, link: 0.03 }
+        StoryParams { floor: 0.10, neighbors: 5, link: 0.03, max_bucket: crate::story::DEFAULT_MAX_BUCKET }
     }
 }
 

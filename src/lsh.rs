@@ -135,6 +135,71 @@ pub fn candidates(
     (all, stats)
 }
 
+/// Story-level candidates from weighted sketches (`sketches[d]`: document d's (feature, weight)
+/// pairs). Each feature is a bucket; a pair of documents is a candidate when the weight products
+/// of the buckets they share sum to at least `min_dot` (a lower bound of their cosine, so a
+/// pair sharing one incidental rare word is not). Buckets of more than `max_bucket` documents
+/// (features too common to tell stories apart; enumerating them costs the square of their
+/// size) are left out and counted. Sorted and distinct.
+pub fn weighted_candidates(sketches: &[Vec<(u64, f32)>], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
+    let mut entries: Vec<(u64, u32, f32)> = sketches
+        .iter()
+        .enumerate()
+        .flat_map(|(d, s)| s.iter().map(move |&(h, w)| (h, d as u32, w)))
+        .collect();
+    entries.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    // Per document: the buckets it is in (start, end in `entries`) and its weight there.
+    let mut member_of: Vec<Vec<(u32, u32, f32)>> = vec![Vec::new(); sketches.len()];
+    let mut oversized_buckets = 0;
+    let mut start = 0;
+    for run in entries.chunk_by(|x, y| x.0 == y.0) {
+        let end = start + run.len();
+        if run.len() > max_bucket {
+            oversized_buckets += 1;
+        } else if run.len() > 1 {
+            for &(_, d, w) in run {
+                member_of[d as usize].push((start as u32, end as u32, w));
+            }
+        }
+        start = end;
+    }
+    let per_doc: Vec<Vec<Candidate>> = (0..sketches.len() as u32)
+        .into_par_iter()
+        .map_init(Vec::<(u32, f32)>::new, |acc, a| {
+            acc.clear();
+            for &(s, e, wa) in &member_of[a as usize] {
+                acc.extend(entries[s as usize..e as usize].iter().filter(|x| x.1 > a).map(|x| (x.1, wa * x.2)));
+            }
+            acc.sort_unstable_by_key(|x| x.0);
+            acc.chunk_by(|x, y| x.0 == y.0)
+                .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
+                .map(|run| Candidate { a, b: run[0].0 })
+                .collect()
+        })
+        .collect();
+    let pairs = per_doc.concat();
+    let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
+    (pairs, stats)
+}
+
+/// Sum of weight products over the features two sketches (sorted by feature) share.
+#[cfg(test)]
+fn sketch_dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +239,50 @@ mod tests {
         assert_eq!(stats.pairs, 1);
         let (c, _) = candidates(&keys, p.bands, &[true, false, true], 100);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn weighted_candidates_need_enough_shared_weight() {
+        let sketches = vec![
+            vec![(1, 0.5), (2, 0.5), (3, 0.1)],
+            vec![(1, 0.4), (2, 0.3), (9, 0.5)], // shares 1 and 2 with doc 0: 0.2 + 0.15
+            vec![(3, 0.1), (8, 0.9)],           // shares 3 with doc 0 only: 0.01
+            vec![(9, 0.5), (7, 0.5)],           // shares 9 with doc 1: 0.25
+        ];
+        let (c, stats) = weighted_candidates(&sketches, 0.02, 100);
+        assert_eq!(c, vec![Candidate { a: 0, b: 1 }, Candidate { a: 1, b: 3 }]);
+        assert_eq!(stats.oversized_buckets, 0);
+        let (c, stats) = weighted_candidates(&sketches, 0.02, 1);
+        assert!(c.is_empty());
+        assert_eq!(stats.oversized_buckets, 4);
+
+        // Brute force agrees on random sketches.
+        let mut x = 12345u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let sketches: Vec<Vec<(u64, f32)>> = (0..300)
+            .map(|_| {
+                let mut s: Vec<(u64, f32)> = (0..20).map(|_| (next() % 400, (next() % 1000) as f32 / 4000.0)).collect();
+                s.sort_by_key(|p| p.0);
+                s.dedup_by_key(|p| p.0);
+                s
+            })
+            .collect();
+        let (fast, _) = weighted_candidates(&sketches, 0.05, 10_000);
+        let mut brute = Vec::new();
+        for a in 0..300u32 {
+            for b in a + 1..300 {
+                if sketch_dot(&sketches[a as usize], &sketches[b as usize]) >= 0.05 {
+                    brute.push(Candidate { a, b });
+                }
+            }
+        }
+        assert!(brute.len() > 50, "{}", brute.len());
+        assert_eq!(fast, brute);
     }
 
     #[test]

@@ -21,11 +21,11 @@ use crate::date::parse_date;
 use crate::error::{Error, Result};
 use crate::evidence::{self, Aligned};
 use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
-use crate::lsh::{self, Candidate, CandidateStats};
+use crate::lsh::{self, Candidate, CandidateStats, LshParams};
 use crate::minhash::MinHasher;
 use crate::normalize::normalize_into;
 use crate::shingle::Shingler;
-use crate::story::{self, StoryFeaturizer, Vector, Weighting};
+use crate::story::{self, Sketched, StoryFeaturizer, Vector, Weighting};
 use crate::verify::{Overlap, Relation, Scored, Verifier};
 
 /// What the pipeline keeps of a document.
@@ -97,8 +97,10 @@ pub struct ScanOutput {
 }
 
 impl ScanOutput {
+    /// Document frequency of a story feature seen in the corpus (features held by one
+    /// document only are not stored).
     fn df(&self, hash: u64) -> u32 {
-        self.df.get(&hash).copied().unwrap_or(0)
+        self.df.get(&hash).copied().unwrap_or(1)
     }
 }
 
@@ -109,6 +111,8 @@ pub struct Pipeline {
     shingler: Shingler,
     hasher: MinHasher,
     story: StoryFeaturizer,
+    /// Story level: signs sketches for the near-copy bands.
+    near_copy: MinHasher,
     verifier: Verifier,
 }
 
@@ -127,18 +131,13 @@ enum Sketch {
     Features(Vec<u64>),
 }
 
-/// A candidate document's features, computed once for verification.
-struct Verified {
-    shingles: Vec<u64>,
-    vector: Vector,
-}
-
 impl Pipeline {
     pub fn new(config: Config) -> Self {
         let shingler = Shingler::new(config.ngram, SHINGLE_SEED);
         let hasher = MinHasher::new(config.num_perm, MINHASH_SEED);
         let verifier = Verifier { threshold: config.threshold, containment: config.containment };
-        Pipeline { config, shingler, hasher, story: StoryFeaturizer::default(), verifier }
+        let near_copy = MinHasher::new(story::NEAR_COPY_BANDS * story::NEAR_COPY_ROWS, MINHASH_SEED);
+        Pipeline { config, shingler, hasher, story: StoryFeaturizer::default(), near_copy, verifier }
     }
 
     pub fn config(&self) -> &Config {
@@ -178,58 +177,98 @@ impl Pipeline {
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
         let mut scan = self.read(inputs, observer)?;
         let df = std::mem::take(&mut scan.df);
-        let keys = match self.config.level {
-            Level::Copy => std::mem::take(&mut scan.keys),
+        let sketches = match self.config.level {
+            Level::Copy => Vec::new(),
             Level::Story => {
                 observer.stage("sign");
                 let started = Instant::now();
-                let keys = self.story_keys(inputs, &scan.docs, &df)?;
+                let (sketches, keys) = self.story_sketches(inputs, &scan.docs, &df)?;
+                scan.keys = keys;
                 scan.stats.timings.push(("sign", started.elapsed()));
-                keys
+                sketches
             }
         };
-        let Read { docs, eligible, problems, mut stats, .. } = scan;
+        let Read { docs, keys, eligible, problems, mut stats, .. } = scan;
 
         observer.stage("candidates");
         let started = Instant::now();
-        let (cands, cstats) = lsh::candidates(&keys, self.config.lsh.bands, &eligible, self.config.max_bucket);
+        let max_bucket = self.config.max_bucket;
+        let (cands, cstats) = match self.config.level {
+            Level::Copy => lsh::candidates(&keys, self.config.lsh.bands, &eligible, max_bucket),
+            Level::Story => {
+                let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
+                let (mut c, mut s) = lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket);
+                let (near, ns) = lsh::candidates(&keys, story::NEAR_COPY_BANDS, &eligible, max_bucket);
+                c.extend(near);
+                c.par_sort_unstable();
+                c.dedup();
+                s.pairs = c.len();
+                s.oversized_buckets += ns.oversized_buckets;
+                (c, s)
+            }
+        };
         drop(keys);
+        drop(sketches);
         stats.candidates = cstats;
         stats.timings.push(("candidates", started.elapsed()));
 
         observer.stage("verify");
         let started = Instant::now();
         let cands = self.within_window(&docs, cands, &mut stats);
-        let verified = self.reread_features(inputs, &docs, &cands, &df)?;
-        stats.reread_docs = verified.count();
         let mut out = ScanOutput { docs, pairs: Vec::new(), clusters: Vec::new(), problems, stats, df };
         let (pairs, clusters) = match self.config.level {
             Level::Copy => {
+                let shingles = self.reread_each(inputs, &out.docs, involved(&cands), |text, s| {
+                    self.shingles_into(text, s);
+                    std::mem::take(&mut s.features)
+                })?;
+                out.stats.reread_docs = shingles.len();
                 let pairs: Vec<Scored> = cands
                     .par_iter()
-                    .filter_map(|&c| self.verifier.verify(c, &verified.get(c.a).shingles, &verified.get(c.b).shingles))
+                    .filter_map(|&c| self.verifier.verify(c, shingles.get(c.a), shingles.get(c.b)))
                     .collect();
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
                 let groups = cluster::components(out.docs.len(), &pairs);
-                let clusters = self.name_originals(&out.docs, groups, &pairs, &verified);
+                let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &Indexed::default());
                 out.stats.timings.push(("cluster", started.elapsed()));
                 (pairs, clusters)
             }
             Level::Story => {
-                let scored: Vec<(Scored, bool)> = cands
+                // Cosine on the candidates' weighted vectors; the copy-level figures only for the
+                // pairs that are linked (every copy is: it shares nearly all features).
+                let weighting = self.weighting(out.docs.len());
+                let vectors = self.reread_each(inputs, &out.docs, involved(&cands), |text, _| {
+                    weighting.vector(&self.story.features(text), &|h| out.df(h))
+                })?;
+                let floor = self.config.story.floor;
+                let linked: Vec<(Candidate, f64)> = cands
                     .par_iter()
-                    .filter_map(|&c| self.verify_story(c, verified.get(c.a), verified.get(c.b)))
+                    .filter_map(|&c| {
+                        let sim = story::cosine(vectors.get(c.a), vectors.get(c.b));
+                        (sim >= floor).then_some((c, sim))
+                    })
+                    .collect();
+                let linked_docs = involved(&linked.iter().map(|x| x.0).collect::<Vec<_>>());
+                let shingles = self.reread_each(inputs, &out.docs, linked_docs, |text, s| {
+                    self.shingles_into(text, s);
+                    std::mem::take(&mut s.features)
+                })?;
+                out.stats.reread_docs = vectors.len();
+                let scored: Vec<(Scored, bool)> = linked
+                    .par_iter()
+                    .map(|&(c, sim)| {
+                        let overlap = Overlap::of(shingles.get(c.a), shingles.get(c.b));
+                        let copy = self.verifier.is_copy(&overlap);
+                        let relation = relation_of(&overlap, copy);
+                        (Scored { a: c.a, b: c.b, relation, score: sim, overlap, evidence: Vec::new() }, copy)
+                    })
                     .collect();
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
-                let edges: Vec<Edge> = scored
-                    .iter()
-                    .filter(|(p, _)| p.score >= self.config.story.floor)
-                    .map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score })
-                    .collect();
+                let edges: Vec<Edge> = scored.iter().map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score }).collect();
                 let must: Vec<(u32, u32)> = scored.iter().filter(|(_, copy)| *copy).map(|(p, _)| (p.a, p.b)).collect();
                 let s = self.config.story;
                 let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link);
@@ -240,15 +279,16 @@ impl Pipeline {
                 }
                 let pairs: Vec<Scored> = scored
                     .into_iter()
-                    .filter(|(p, copy)| *copy || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize]))
+                    .filter(|(p, copy)| {
+                        *copy || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize])
+                    })
                     .map(|(p, _)| p)
                     .collect();
-                let clusters = self.name_originals(&out.docs, groups, &pairs, &verified);
+                let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &vectors);
                 out.stats.timings.push(("cluster", started.elapsed()));
                 (pairs, clusters)
             }
         };
-        drop(verified);
         out.stats.pairs = pairs.len();
         out.stats.clusters = clusters.len();
         out.stats.docs_in_clusters = clusters.iter().map(|c| c.members.len()).sum();
@@ -367,6 +407,8 @@ impl Pipeline {
         }
         r.stats.docs = r.docs.len();
         r.stats.sources -= r.stats.sidecar_files.0;
+        // Most features (bigrams above all) occur once; an absent feature has df 1.
+        r.df.retain(|_, c| *c > 1);
         r.stats.timings.push(("read", started.elapsed()));
         Ok(r)
     }
@@ -375,24 +417,32 @@ impl Pipeline {
         Weighting { docs }
     }
 
-    /// Story stage 2: every document's signature over its heaviest features, as band keys.
-    fn story_keys(&self, inputs: &Inputs, docs: &[Doc], df: &ahash::AHashMap<u64, u32>) -> Result<Vec<u64>> {
+    /// Story stage 2: every document's sketch (its heaviest features under the corpus
+    /// weights) and the near-copy band keys of the sketch.
+    fn story_sketches(
+        &self,
+        inputs: &Inputs,
+        docs: &[Doc],
+        df: &ahash::AHashMap<u64, u32>,
+    ) -> Result<(Vec<Sketched>, Vec<u64>)> {
         let weighting = self.weighting(docs.len());
-        let df = |h: u64| df.get(&h).copied().unwrap_or(0);
-        let bands = self.config.lsh.bands;
-        let per_doc: Vec<Vec<u64>> = docs
+        let df = |h: u64| df.get(&h).copied().unwrap_or(1);
+        let bands = LshParams { bands: story::NEAR_COPY_BANDS, rows: story::NEAR_COPY_ROWS };
+        let both: Vec<(Sketched, Vec<u64>)> = docs
             .par_iter()
             .map(|doc| {
                 let text = inputs.reread(doc.location)?;
                 let features = self.story.features(&text);
                 let vector = weighting.vector(&features, &df);
-                let salient = story::salient(&features, &vector, story::SALIENT_FEATURES);
-                let mut keys = Vec::with_capacity(bands);
-                self.config.lsh.band_keys(&self.hasher.sign(&salient), &mut keys);
-                Ok(keys)
+                let sketch = story::salient(&features, &vector, story::SALIENT_FEATURES);
+                let items: Vec<u64> = sketch.iter().map(|x| x.0).collect();
+                let mut keys = Vec::with_capacity(bands.bands);
+                bands.band_keys(&self.near_copy.sign(&items), &mut keys);
+                Ok((sketch, keys))
             })
             .collect::<Result<_>>()?;
-        Ok(per_doc.concat())
+        let (sketches, keys): (Vec<Sketched>, Vec<Vec<u64>>) = both.into_iter().unzip();
+        Ok((sketches, keys.concat()))
     }
 
     /// Drops candidates whose documents' dates are further apart than the window.
@@ -410,54 +460,35 @@ impl Pipeline {
         kept
     }
 
-    /// Features of every document that appears in a candidate pair, computed in parallel from
-    /// its text read again.
-    fn reread_features(
+    /// `f` applied to the text of each of `which` (sorted document indices), read again, in
+    /// parallel.
+    fn reread_each<T: Send>(
         &self,
         inputs: &Inputs,
         docs: &[Doc],
-        cands: &[Candidate],
-        df: &ahash::AHashMap<u64, u32>,
-    ) -> Result<FeatureSets> {
-        let mut involved: Vec<u32> = cands.iter().flat_map(|c| [c.a, c.b]).collect();
-        involved.par_sort_unstable();
-        involved.dedup();
-        let weighting = self.weighting(docs.len());
-        let df = |h: u64| df.get(&h).copied().unwrap_or(0);
-        let sets: Vec<Verified> = involved
+        which: Vec<u32>,
+        f: impl Fn(&str, &mut Scratch) -> T + Sync,
+    ) -> Result<Indexed<T>> {
+        let items: Vec<T> = which
             .par_iter()
-            .map_init(Scratch::default, |s, &d| {
-                let text = inputs.reread(docs[d as usize].location)?;
-                self.shingles_into(&text, s);
-                let vector = match self.config.level {
-                    Level::Copy => Vector::new(),
-                    Level::Story => weighting.vector(&self.story.features(&text), &df),
-                };
-                Ok(Verified { shingles: std::mem::take(&mut s.features), vector })
-            })
+            .map_init(Scratch::default, |s, &d| Ok(f(&inputs.reread(docs[d as usize].location)?, s)))
             .collect::<Result<_>>()?;
         let mut slot = vec![u32::MAX; docs.len()];
-        for (i, &d) in involved.iter().enumerate() {
+        for (i, &d) in which.iter().enumerate() {
             slot[d as usize] = i as u32;
         }
-        Ok(FeatureSets { slot, sets, empty: Verified { shingles: Vec::new(), vector: Vector::new() } })
-    }
-
-    /// A story-level candidate scored: story cosine, copy figures, relation; and whether it is
-    /// a verbatim copy. `None` when it is neither linked nor a copy.
-    fn verify_story(&self, c: Candidate, a: &Verified, b: &Verified) -> Option<(Scored, bool)> {
-        let similarity = story::cosine(&a.vector, &b.vector);
-        let overlap = Overlap::of(&a.shingles, &b.shingles);
-        let copy = self.verifier.is_copy(&overlap);
-        if !copy && similarity < self.config.story.floor {
-            return None;
-        }
-        let relation = relation_of(&overlap, copy);
-        Some((Scored { a: c.a, b: c.b, relation, score: similarity, overlap, evidence: Vec::new() }, copy))
+        Ok(Indexed { slot, items })
     }
 
     /// Picks each group's original and scores every member against it.
-    fn name_originals(&self, docs: &[Doc], groups: Vec<Vec<u32>>, pairs: &[Scored], sets: &FeatureSets) -> Vec<Cluster> {
+    fn name_originals(
+        &self,
+        docs: &[Doc],
+        groups: Vec<Vec<u32>>,
+        pairs: &[Scored],
+        shingles: &Indexed<Vec<u64>>,
+        vectors: &Indexed<Vector>,
+    ) -> Vec<Cluster> {
         let mut group_of = vec![u32::MAX; docs.len()];
         for (i, g) in groups.iter().enumerate() {
             g.iter().for_each(|&d| group_of[d as usize] = i as u32);
@@ -479,20 +510,19 @@ impl Pipeline {
             .zip(pairs_of.par_iter())
             .map(|(members, inner)| {
                 let original = cluster::pick_original(members, inner, &facts, self.config.containment);
-                let o = sets.get(original);
                 let members = members
                     .iter()
                     .map(|&m| {
                         if m == original {
                             return Member { doc: m, score: 1.0, relation: None };
                         }
-                        let x = sets.get(m);
-                        let overlap = Overlap::of(&o.shingles, &x.shingles);
+                        let overlap = Overlap::of(shingles.get(original), shingles.get(m));
                         let (score, relation) = match self.config.level {
                             Level::Copy => (overlap.score(), Relation::of_overlap(&overlap)),
-                            Level::Story => {
-                                (story::cosine(&o.vector, &x.vector), relation_of(&overlap, self.verifier.is_copy(&overlap)))
-                            }
+                            Level::Story => (
+                                story::cosine(vectors.get(original), vectors.get(m)),
+                                relation_of(&overlap, self.verifier.is_copy(&overlap)),
+                            ),
                         };
                         Member { doc: m, score, relation: Some(relation) }
                     })
@@ -537,23 +567,38 @@ struct Read {
     stats: Stats,
 }
 
-/// Features of the documents read again, looked up by document index.
-struct FeatureSets {
+/// Values computed for some documents, looked up by document index.
+struct Indexed<T> {
     slot: Vec<u32>,
-    sets: Vec<Verified>,
-    empty: Verified,
+    items: Vec<T>,
 }
 
-impl FeatureSets {
-    fn get(&self, doc: u32) -> &Verified {
-        match self.slot[doc as usize] {
-            u32::MAX => &self.empty,
-            i => &self.sets[i as usize],
+impl<T> Default for Indexed<T> {
+    fn default() -> Self {
+        Indexed { slot: Vec::new(), items: Vec::new() }
+    }
+}
+
+impl<E> Indexed<Vec<E>> {
+    /// The value of `doc`; empty when it was not computed.
+    fn get(&self, doc: u32) -> &[E] {
+        match self.slot.get(doc as usize) {
+            Some(&i) if i != u32::MAX => &self.items[i as usize],
+            _ => &[],
         }
     }
-    fn count(&self) -> usize {
-        self.sets.len()
+
+    fn len(&self) -> usize {
+        self.items.len()
     }
+}
+
+/// The sorted, distinct documents of some candidate pairs.
+fn involved(cands: &[Candidate]) -> Vec<u32> {
+    let mut docs: Vec<u32> = cands.iter().flat_map(|c| [c.a, c.b]).collect();
+    docs.par_sort_unstable();
+    docs.dedup();
+    docs
 }
 
 /// "file:line" (or "file" for a whole text file) of a document, for messages.

@@ -122,6 +122,11 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 5, help_heading = "Story level")]
     pub neighbors: usize,
 
+    /// Story level: a feature found in the sketches of more documents than this is too common
+    /// to tell stories apart and does not make candidates (the summary counts such features).
+    #[arg(long, default_value_t = wiredup::story::DEFAULT_MAX_BUCKET, value_name = "N", help_heading = "Story level")]
+    pub story_max_bucket: usize,
+
     /// Clusters shown in the summary.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
@@ -164,6 +169,7 @@ impl ScanArgs {
         config.evidence = self.evidence;
         config.window = self.window.as_deref().map(wiredup::config::parse_window).transpose()?;
         config.story = wiredup::config::StoryParams::new(self.story_floor, self.neighbors, self.story_link)?;
+        config.story.max_bucket = self.story_max_bucket.max(2);
         config.strict = self.strict;
         config.fields = Fields {
             id: self.id_field.clone(),

@@ -124,12 +124,10 @@ impl Config {
         check_range("--containment", containment, 0.0, 1.0)?;
         check_range("--ngram", ngram as f64, 1.0, 64.0)?;
         check_range("--num-perm", num_perm as f64, 1.0, 4096.0)?;
-        let lsh = match (bands_rows, level) {
-            (Some((b, r)), _) => LshParams::new(b, r, num_perm)?,
-            (None, Level::Copy) => LshParams::optimal(Self::lsh_target(threshold, containment), num_perm),
-            // Story signatures are built from each document's few heaviest features: sharing
-            // any sampled feature (one row per band) must make a candidate.
-            (None, Level::Story) => LshParams::new(num_perm, 1, num_perm)?,
+        // Both levels band the copy-level signature (the story level finds copies too).
+        let lsh = match bands_rows {
+            Some((b, r)) => LshParams::new(b, r, num_perm)?,
+            None => LshParams::optimal(Self::lsh_target(threshold, containment), num_perm),
         };
         Ok(Config {
             level,
@@ -205,12 +203,6 @@ mod tests {
         assert_eq!(parse_window("12"), Ok(12 * 3600));
         assert!(parse_window("soon").is_err());
         assert!(parse_window("5y").is_err());
-    }
-
-    #[test]
-    fn story_level_bands_single_rows() {
-        let c = Config::new(Level::Story, 5, 128, 0.5, 0.8, None).unwrap();
-        assert_eq!((c.lsh.bands, c.lsh.rows), (128, 1));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::date::parse_date;
 use crate::error::{Error, Result};
 use crate::evidence::{self, Aligned};
 use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
-use crate::lsh::{self, Candidate, CandidateStats, LshParams};
+use crate::lsh::{self, Candidate, CandidateStats};
 use crate::minhash::MinHasher;
 use crate::normalize::normalize_into;
 use crate::shingle::Shingler;
@@ -72,6 +72,8 @@ pub struct Stats {
     /// JSONL files in folders that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
     pub candidates: CandidateStats,
+    /// Story level: sketch features shared by more documents than the story bucket limit.
+    pub story_oversized: usize,
     /// Documents read again for verification.
     pub reread_docs: usize,
     /// Candidate pairs dropped because their dates are further apart than the window.
@@ -93,14 +95,14 @@ pub struct ScanOutput {
     pub problems: Vec<Problem>,
     pub stats: Stats,
     /// Story level: corpus document frequency of every story feature.
-    pub df: ahash::AHashMap<u64, u32>,
+    pub df: story::DocFrequencies,
 }
 
 impl ScanOutput {
     /// Document frequency of a story feature seen in the corpus (features held by one
     /// document only are not stored).
     fn df(&self, hash: u64) -> u32 {
-        self.df.get(&hash).copied().unwrap_or(1)
+        self.df.get(hash)
     }
 }
 
@@ -111,8 +113,6 @@ pub struct Pipeline {
     shingler: Shingler,
     hasher: MinHasher,
     story: StoryFeaturizer,
-    /// Story level: signs sketches for the near-copy bands.
-    near_copy: MinHasher,
     verifier: Verifier,
 }
 
@@ -127,8 +127,9 @@ struct Scratch {
 enum Sketch {
     /// Copy level: band keys of the shingle signature.
     Keys(Vec<u64>),
-    /// Story level: distinct feature hashes, for document frequencies.
-    Features(Vec<u64>),
+    /// Story level: the copy level's band keys, distinct story feature hashes (for document
+    /// frequencies) and the story sketch.
+    Story { keys: Vec<u64>, features: Vec<u64>, sketch: Sketched },
 }
 
 impl Pipeline {
@@ -136,8 +137,7 @@ impl Pipeline {
         let shingler = Shingler::new(config.ngram, SHINGLE_SEED);
         let hasher = MinHasher::new(config.num_perm, MINHASH_SEED);
         let verifier = Verifier { threshold: config.threshold, containment: config.containment };
-        let near_copy = MinHasher::new(story::NEAR_COPY_BANDS * story::NEAR_COPY_ROWS, MINHASH_SEED);
-        Pipeline { config, shingler, hasher, story: StoryFeaturizer::default(), near_copy, verifier }
+        Pipeline { config, shingler, hasher, story: StoryFeaturizer::default(), verifier }
     }
 
     pub fn config(&self) -> &Config {
@@ -158,17 +158,17 @@ impl Pipeline {
 
     /// The read stage's work on one text.
     fn sketch(&self, text: &str, s: &mut Scratch) -> (usize, Sketch) {
+        self.shingles_into(text, s);
+        let sig = self.hasher.sign(&s.features);
+        let mut keys = Vec::with_capacity(self.config.lsh.bands);
+        self.config.lsh.band_keys(&sig, &mut keys);
         match self.config.level {
-            Level::Copy => {
-                self.shingles_into(text, s);
-                let sig = self.hasher.sign(&s.features);
-                let mut keys = Vec::with_capacity(self.config.lsh.bands);
-                self.config.lsh.band_keys(&sig, &mut keys);
-                (s.features.len(), Sketch::Keys(keys))
-            }
+            Level::Copy => (s.features.len(), Sketch::Keys(keys)),
             Level::Story => {
-                let hashes: Vec<u64> = self.story.features(text).iter().map(|f| f.hash).collect();
-                (hashes.len(), Sketch::Features(hashes))
+                let features = self.story.features(text);
+                let sketch = self.story_sketch(&features);
+                let hashes: Vec<u64> = features.iter().map(|f| f.hash).collect();
+                (hashes.len().max(s.features.len()), Sketch::Story { keys, features: hashes, sketch })
             }
         }
     }
@@ -177,33 +177,25 @@ impl Pipeline {
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
         let mut scan = self.read(inputs, observer)?;
         let df = std::mem::take(&mut scan.df);
-        let sketches = match self.config.level {
-            Level::Copy => Vec::new(),
-            Level::Story => {
-                observer.stage("sign");
-                let started = Instant::now();
-                let (sketches, keys) = self.story_sketches(inputs, &scan.docs, &df)?;
-                scan.keys = keys;
-                scan.stats.timings.push(("sign", started.elapsed()));
-                sketches
-            }
-        };
-        let Read { docs, keys, eligible, problems, mut stats, .. } = scan;
+        let Read { docs, keys, sketches, eligible, problems, mut stats, .. } = scan;
 
         observer.stage("candidates");
         let started = Instant::now();
         let max_bucket = self.config.max_bucket;
+        let mut copy_candidates: Vec<Candidate> = Vec::new();
         let (cands, cstats) = match self.config.level {
             Level::Copy => lsh::candidates(&keys, self.config.lsh.bands, &eligible, max_bucket),
             Level::Story => {
                 let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
                 let (mut c, mut s) = lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket);
-                let (near, ns) = lsh::candidates(&keys, story::NEAR_COPY_BANDS, &eligible, max_bucket);
-                c.extend(near);
+                let (copies, cs) = lsh::candidates(&keys, self.config.lsh.bands, &eligible, max_bucket);
+                stats.story_oversized = s.oversized_buckets;
+                c.extend_from_slice(&copies);
                 c.par_sort_unstable();
                 c.dedup();
                 s.pairs = c.len();
-                s.oversized_buckets += ns.oversized_buckets;
+                s.oversized_buckets = cs.oversized_buckets;
+                copy_candidates = copies;
                 (c, s)
             }
         };
@@ -240,14 +232,15 @@ impl Pipeline {
                 // pairs that are linked (every copy is: it shares nearly all features).
                 let weighting = self.weighting(out.docs.len());
                 let vectors = self.reread_each(inputs, &out.docs, involved(&cands), |text, _| {
-                    weighting.vector(&self.story.features(text), &|h| out.df(h))
+                    weighting.shared_vector(&self.story.features(text), &|h| out.df(h))
                 })?;
+                // Linked: similar enough, or a copy-level candidate (checked as a copy below).
                 let floor = self.config.story.floor;
                 let linked: Vec<(Candidate, f64)> = cands
                     .par_iter()
                     .filter_map(|&c| {
                         let sim = story::cosine(vectors.get(c.a), vectors.get(c.b));
-                        (sim >= floor).then_some((c, sim))
+                        (sim >= floor || copy_candidates.binary_search(&c).is_ok()).then_some((c, sim))
                     })
                     .collect();
                 let linked_docs = involved(&linked.iter().map(|x| x.0).collect::<Vec<_>>());
@@ -258,11 +251,12 @@ impl Pipeline {
                 out.stats.reread_docs = vectors.len();
                 let scored: Vec<(Scored, bool)> = linked
                     .par_iter()
-                    .map(|&(c, sim)| {
+                    .filter_map(|&(c, sim)| {
                         let overlap = Overlap::of(shingles.get(c.a), shingles.get(c.b));
                         let copy = self.verifier.is_copy(&overlap);
                         let relation = relation_of(&overlap, copy);
-                        (Scored { a: c.a, b: c.b, relation, score: sim, overlap, evidence: Vec::new() }, copy)
+                        (copy || sim >= floor)
+                            .then(|| (Scored { a: c.a, b: c.b, relation, score: sim, overlap, evidence: Vec::new() }, copy))
                     })
                     .collect();
                 out.stats.timings.push(("verify", started.elapsed()));
@@ -386,7 +380,11 @@ impl Pipeline {
                     r.eligible.push(features > 0);
                     match sketch {
                         Sketch::Keys(k) => r.keys.extend_from_slice(&k),
-                        Sketch::Features(f) => batch_features.extend_from_slice(&f),
+                        Sketch::Story { keys, features, sketch } => {
+                            r.keys.extend_from_slice(&keys);
+                            batch_features.extend_from_slice(&features);
+                            r.sketches.push(sketch);
+                        }
                     }
                     r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date });
                 }
@@ -399,7 +397,7 @@ impl Pipeline {
             // Document frequencies: each document lists a feature once.
             batch_features.par_sort_unstable();
             for run in batch_features.chunk_by(|a, b| a == b) {
-                *r.df.entry(run[0]).or_insert(0) += run.len() as u32;
+                r.df.add(run[0], run.len() as u32);
             }
         })?;
         if let Some(e) = failure {
@@ -407,8 +405,6 @@ impl Pipeline {
         }
         r.stats.docs = r.docs.len();
         r.stats.sources -= r.stats.sidecar_files.0;
-        // Most features (bigrams above all) occur once; an absent feature has df 1.
-        r.df.retain(|_, c| *c > 1);
         r.stats.timings.push(("read", started.elapsed()));
         Ok(r)
     }
@@ -417,32 +413,12 @@ impl Pipeline {
         Weighting { docs }
     }
 
-    /// Story stage 2: every document's sketch (its heaviest features under the corpus
-    /// weights) and the near-copy band keys of the sketch.
-    fn story_sketches(
-        &self,
-        inputs: &Inputs,
-        docs: &[Doc],
-        df: &ahash::AHashMap<u64, u32>,
-    ) -> Result<(Vec<Sketched>, Vec<u64>)> {
-        let weighting = self.weighting(docs.len());
-        let df = |h: u64| df.get(&h).copied().unwrap_or(1);
-        let bands = LshParams { bands: story::NEAR_COPY_BANDS, rows: story::NEAR_COPY_ROWS };
-        let both: Vec<(Sketched, Vec<u64>)> = docs
-            .par_iter()
-            .map(|doc| {
-                let text = inputs.reread(doc.location)?;
-                let features = self.story.features(&text);
-                let vector = weighting.vector(&features, &df);
-                let sketch = story::salient(&features, &vector, story::SALIENT_FEATURES);
-                let items: Vec<u64> = sketch.iter().map(|x| x.0).collect();
-                let mut keys = Vec::with_capacity(bands.bands);
-                bands.band_keys(&self.near_copy.sign(&items), &mut keys);
-                Ok((sketch, keys))
-            })
-            .collect::<Result<_>>()?;
-        let (sketches, keys): (Vec<Sketched>, Vec<Vec<u64>>) = both.into_iter().unzip();
-        Ok((sketches, keys.concat()))
+    /// A document's story sketch: its heaviest word, name and number features, weighted by
+    /// the background table alone, so that it is known as soon as the document is read.
+    fn story_sketch(&self, features: &[story::Feature]) -> Sketched {
+        let background = Weighting { docs: 0 };
+        let vector = background.vector(features, &|_| 0);
+        story::salient(features, &vector, story::SALIENT_FEATURES)
     }
 
     /// Drops candidates whose documents' dates are further apart than the window.
@@ -561,8 +537,9 @@ fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
 struct Read {
     docs: Vec<Doc>,
     keys: Vec<u64>,
+    sketches: Vec<Sketched>,
     eligible: Vec<bool>,
-    df: ahash::AHashMap<u64, u32>,
+    df: story::DocFrequencies,
     problems: Vec<Problem>,
     stats: Stats,
 }

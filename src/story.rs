@@ -362,6 +362,96 @@ impl StoryFeaturizer {
     }
 }
 
+/// Corpus document frequencies of story features, in memory that grows with the features seen
+/// at least twice: most features (bigrams above all) occur in one document only, and those are
+/// only remembered in a Bloom filter. A feature the filter wrongly believes seen (about 1% of
+/// them) counts one document too many.
+#[derive(Debug, Default)]
+pub struct DocFrequencies {
+    counts: ahash::AHashMap<u64, u32>,
+    seen_once: Bloom,
+}
+
+impl DocFrequencies {
+    /// Adds `docs` documents holding `feature`.
+    pub fn add(&mut self, feature: u64, docs: u32) {
+        if let Some(c) = self.counts.get_mut(&feature) {
+            *c += docs;
+        } else if self.seen_once.contains(feature) {
+            self.counts.insert(feature, docs + 1);
+        } else if docs >= 2 {
+            self.counts.insert(feature, docs);
+        } else {
+            self.seen_once.insert(feature);
+        }
+    }
+
+    /// Features counted exactly (seen in two documents or more).
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Documents holding `feature`, for a feature of some input document (so at least 1).
+    pub fn get(&self, feature: u64) -> u32 {
+        self.counts.get(&feature).copied().unwrap_or(1)
+    }
+}
+
+/// A Bloom filter that grows: when its newest part is full, a part twice as large is added.
+#[derive(Debug, Default)]
+struct Bloom {
+    parts: Vec<BloomPart>,
+}
+
+#[derive(Debug)]
+struct BloomPart {
+    bits: Vec<u64>,
+    mask: u64,
+    items: usize,
+    capacity: usize,
+}
+
+/// Probes per item: about 1% false positives at 10 bits per item.
+const BLOOM_PROBES: u64 = 7;
+
+impl BloomPart {
+    fn new(log2_bits: u32) -> Self {
+        let bits = 1u64 << log2_bits;
+        BloomPart { bits: vec![0; (bits / 64) as usize], mask: bits - 1, items: 0, capacity: (bits / 10) as usize }
+    }
+    fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
+        // Features are hashes already, but re-mixed so that structured inputs spread too.
+        let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let h = z ^ (z >> 31);
+        let step = h.rotate_left(32) | 1;
+        (0..BLOOM_PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & self.mask)
+    }
+    fn contains(&self, h: u64) -> bool {
+        self.probes(h).all(|b| self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0)
+    }
+}
+
+impl Bloom {
+    fn contains(&self, h: u64) -> bool {
+        self.parts.iter().any(|p| p.contains(h))
+    }
+    fn insert(&mut self, h: u64) {
+        let full = self.parts.last().is_none_or(|p| p.items >= p.capacity);
+        if full {
+            let log2 = self.parts.last().map_or(24, |p| (p.mask + 1).trailing_zeros() + 1);
+            self.parts.push(BloomPart::new(log2));
+        }
+        let part = self.parts.last_mut().expect("a part exists");
+        let positions: Vec<u64> = part.probes(h).collect();
+        for b in positions {
+            part.bits[(b / 64) as usize] |= 1 << (b % 64);
+        }
+        part.items += 1;
+    }
+}
+
 /// Turns features into unit-length weighted vectors, given corpus document frequencies.
 #[derive(Debug, Clone, Copy)]
 pub struct Weighting {
@@ -378,6 +468,21 @@ impl Weighting {
     pub fn idf(&self, df: u32, background: f32) -> f64 {
         let n = self.docs as f64;
         ((n + BACKGROUND_DOCS + 1.0) / (df as f64 + BACKGROUND_DOCS * background as f64 + 0.5)).ln()
+    }
+
+    /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2):
+    /// the only ones a cosine with another document can use. The norm is still over all.
+    pub fn shared_vector(&self, features: &[Feature], df: &dyn Fn(u64) -> u32) -> Vector {
+        let mut v: Vec<(u64, f32, bool)> = Vec::with_capacity(features.len());
+        let mut norm = 0.0f64;
+        for f in features {
+            let d = df(f.hash);
+            let w = (1.0 + (f.tf as f64).ln()) * self.idf(d, f.background).powi(IDF_POWER);
+            norm += w * w;
+            v.push((f.hash, w as f32, d >= 2));
+        }
+        let norm = norm.sqrt().max(f64::MIN_POSITIVE);
+        v.into_iter().filter(|x| x.2).map(|(h, w, _)| (h, (w as f64 / norm) as f32)).collect()
     }
 
     /// The unit vector (1 + ln tf) x idf^2 of a document's features.
@@ -405,12 +510,6 @@ pub const SALIENT_FEATURES: usize = 100;
 /// partial cosine (sum of weight products) of at least this share of the link floor.
 pub const SKETCH_VOTE: f64 = 0.2;
 
-/// Near-copies are also found by a tight LSH on the sketches' feature sets (MinHash values x
-/// rows per band): its buckets are small whatever the corpus, so copies of a story whose
-/// features are all common still meet. P(candidate) = 1 - (1 - J^4)^8: 0.96 at J = 0.7.
-pub const NEAR_COPY_BANDS: usize = 8;
-pub const NEAR_COPY_ROWS: usize = 4;
-
 /// Largest sketch bucket enumerated by default: a feature in more sketches than this is too
 /// common to tell stories apart, and a bucket costs the square of its size.
 pub const DEFAULT_MAX_BUCKET: usize = 100;
@@ -426,9 +525,9 @@ pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketc
     let mut ranked: Vec<(u64, f32)> =
         features.iter().zip(vector).filter(|(f, _)| f.kind != Kind::Bigram).map(|(_, &hw)| hw).collect();
     ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(max);
-    ranked.sort_unstable_by_key(|x| x.0);
-    ranked
+    let mut top: Sketched = ranked[..ranked.len().min(max)].to_vec();
+    top.sort_unstable_by_key(|x| x.0);
+    top
 }
 
 /// Cosine of two unit vectors sorted by key.
@@ -503,6 +602,22 @@ mod tests {
         let rare = w.idf(1, stem_share("pezeshkian") as f32);
         assert!(rare > common * 1.2, "{rare} vs {common}");
         assert!(idf.iter().all(|&x| x > 0.0));
+    }
+
+    #[test]
+    fn document_frequencies_count_exactly_past_the_first_sighting() {
+        let mut df = DocFrequencies::default();
+        for f in 0..200_000u64 {
+            df.add(f.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1);
+        }
+        df.add(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1);
+        df.add(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15), 3);
+        df.add(12345, 4);
+        assert_eq!(df.get(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15)), 5);
+        assert_eq!(df.get(12345), 4);
+        // Seen once: 1, apart from the filter's rare false positives (never below 1).
+        let ones = (0..200_000u64).filter(|f| df.get(f.wrapping_mul(0x9e37_79b9_7f4a_7c15)) == 1).count();
+        assert!(ones >= 199_990, "{ones}");
     }
 
     #[test]

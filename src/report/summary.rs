@@ -109,6 +109,13 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             c.fields.text
         )?;
     }
+    if s.story_oversized > 0 {
+        writeln!(
+            out,
+            "note: {} story feature(s) were in more than {} sketches and made no candidates (--story-max-bucket)",
+            s.story_oversized, c.story.max_bucket
+        )?;
+    }
     if s.candidates.oversized_buckets > 0 {
         writeln!(
             out,
@@ -192,6 +199,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "sidecar_files": s.sidecar_files.0,
         "candidate_pairs": s.candidates.pairs,
         "oversized_buckets": s.candidates.oversized_buckets,
+        "story_oversized_features": s.story_oversized,
         "reread_documents": s.reread_docs,
         "pairs": s.pairs,
         "relations": relations,

@@ -20,8 +20,26 @@ pub struct Facts<'a> {
 /// True when `source` names a news agency whose copy others syndicate (Reuters, AP, AFP, ...).
 pub fn is_wire_source(source: &str) -> bool {
     const AGENCIES: [&str; 20] = [
-        "reuters", "ap", "afp", "dpa", "upi", "bloomberg", "xinhua", "aap", "ansa", "efe", "kyodo", "yonhap", "tass",
-        "interfax", "apnews", "ria", "anadolu", "pti", "ians", "cna",
+        "reuters",
+        "ap",
+        "afp",
+        "dpa",
+        "upi",
+        "bloomberg",
+        "xinhua",
+        "aap",
+        "ansa",
+        "efe",
+        "kyodo",
+        "yonhap",
+        "tass",
+        "interfax",
+        "apnews",
+        "ria",
+        "anadolu",
+        "pti",
+        "ians",
+        "cna",
     ];
     const PHRASES: [&str; 4] = ["associated press", "agence france", "press association", "pa media"];
     let lower = source.to_lowercase();

@@ -141,12 +141,13 @@ pub fn candidates(
 /// pair sharing one incidental rare word is not). Buckets of more than `max_bucket` documents
 /// (features too common to tell stories apart; enumerating them costs the square of their
 /// size) are left out and counted. Sorted and distinct.
-pub fn weighted_candidates(sketches: &[Vec<(u64, f32)>], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
-    let mut entries: Vec<(u64, u32, f32)> = sketches
-        .iter()
-        .enumerate()
-        .flat_map(|(d, s)| s.iter().map(move |&(h, w)| (h, d as u32, w)))
-        .collect();
+pub fn weighted_candidates(
+    sketches: &[Vec<(u64, f32)>],
+    min_dot: f32,
+    max_bucket: usize,
+) -> (Vec<Candidate>, CandidateStats) {
+    let mut entries: Vec<(u64, u32, f32)> =
+        sketches.iter().enumerate().flat_map(|(d, s)| s.iter().map(move |&(h, w)| (h, d as u32, w))).collect();
     entries.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     // Per document: the buckets it is in (start, end in `entries`) and its weight there.
     let mut member_of: Vec<Vec<(u32, u32, f32)>> = vec![Vec::new(); sketches.len()];

@@ -255,14 +255,16 @@ impl Pipeline {
                         let overlap = Overlap::of(shingles.get(c.a), shingles.get(c.b));
                         let copy = self.verifier.is_copy(&overlap);
                         let relation = relation_of(&overlap, copy);
-                        (copy || sim >= floor)
-                            .then(|| (Scored { a: c.a, b: c.b, relation, score: sim, overlap, evidence: Vec::new() }, copy))
+                        (copy || sim >= floor).then(|| {
+                            (Scored { a: c.a, b: c.b, relation, score: sim, overlap, evidence: Vec::new() }, copy)
+                        })
                     })
                     .collect();
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
-                let edges: Vec<Edge> = scored.iter().map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score }).collect();
+                let edges: Vec<Edge> =
+                    scored.iter().map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score }).collect();
                 let must: Vec<(u32, u32)> = scored.iter().filter(|(_, copy)| *copy).map(|(p, _)| (p.a, p.b)).collect();
                 let s = self.config.story;
                 let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link);
@@ -274,7 +276,8 @@ impl Pipeline {
                 let pairs: Vec<Scored> = scored
                     .into_iter()
                     .filter(|(p, copy)| {
-                        *copy || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize])
+                        *copy
+                            || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize])
                     })
                     .map(|(p, _)| p)
                     .collect();

@@ -131,10 +131,8 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         if c.is_ascii_digit() || c.is_numeric() && c.is_alphanumeric() && !c.is_alphabetic() {
             let mut end = i + c.len_utf8();
             while let Some(&(j, d)) = chars.peek() {
-                if d.is_ascii_digit() {
-                    chars.next();
-                    end = j + 1;
-                } else if matches!(d, '.' | ',' | ':') && text[j + 1..].starts_with(|x: char| x.is_ascii_digit()) {
+                let separator = matches!(d, '.' | ',' | ':') && text[j + 1..].starts_with(|x: char| x.is_ascii_digit());
+                if d.is_ascii_digit() || separator {
                     chars.next();
                     end = j + 1;
                 } else {
@@ -344,7 +342,8 @@ impl StoryFeaturizer {
                     prev = None;
                     continue;
                 }
-                let acronym = word.len() >= 2 && word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
+                let acronym =
+                    word.len() >= 2 && word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
                 if (info.stop && !acronym) || lower.chars().nth(1).is_none() {
                     prev = None;
                     continue;
@@ -384,11 +383,6 @@ impl DocFrequencies {
         } else {
             self.seen_once.insert(feature);
         }
-    }
-
-    /// Features counted exactly (seen in two documents or more).
-    pub fn len(&self) -> usize {
-        self.counts.len()
     }
 
     /// Documents holding `feature`, for a feature of some input document (so at least 1).

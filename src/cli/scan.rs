@@ -185,21 +185,6 @@ impl ScanArgs {
 
 fn explain(config: &Config, overridden: bool) -> String {
     let lsh = config.lsh;
-    if config.level == Level::Story && !overridden {
-        let mut s = format!(
-            "LSH (story level): {} bands x {} row of {} MinHash values over each document's {} heaviest \
-             features: any shared sampled feature makes a candidate\n\
-             probability that a pair becomes a candidate, by the Jaccard similarity of those feature sets:\n",
-            lsh.bands,
-            lsh.rows,
-            config.num_perm,
-            wiredup::story::SALIENT_FEATURES
-        );
-        for sim in [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] {
-            s.push_str(&format!("  J = {sim:.2}: {:.4}\n", lsh.probability(sim)));
-        }
-        return s;
-    }
     let target = Config::lsh_target(config.threshold, config.containment);
     let why = if overridden {
         "as set by --bands and --rows".to_string()
@@ -219,6 +204,18 @@ fn explain(config: &Config, overridden: bool) -> String {
     );
     for sim in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
         s.push_str(&format!("  J = {sim:.1}: {:.4}\n", lsh.probability(sim)));
+    }
+    if config.level == Level::Story {
+        s.push_str(&format!(
+            "story level, besides: each document's sketch holds its {} heaviest word, name and number \
+             features (weighted by a built-in English background table); two documents are candidates \
+             when the weights their sketches share multiply and add up to >= {:.3} ({} x --story-floor), \
+             and are linked when the cosine of their full weighted vectors is >= --story-floor {}\n",
+            wiredup::story::SALIENT_FEATURES,
+            config.story.floor * wiredup::story::SKETCH_VOTE,
+            wiredup::story::SKETCH_VOTE,
+            config.story.floor
+        ));
     }
     s
 }
@@ -255,7 +252,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.clusters {
         report::write_atomic(path, |w| report::write_clusters(w, &scan))?;
     }
-    let ctx = Context { config: pipeline.config(), inputs: &inputs, top: args.top, total: started.elapsed() };
+    let ctx = Context {
+        config: pipeline.config(),
+        inputs: &inputs,
+        pipeline: &pipeline,
+        top: args.top,
+        total: started.elapsed(),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {

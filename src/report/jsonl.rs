@@ -55,9 +55,8 @@ pub fn write_pairs(out: &mut dyn Write, scan: &ScanOutput, evidence: bool) -> io
             jaccard: round4(p.overlap.jaccard),
             a_in_b: round4(p.overlap.a_in_b),
             b_in_a: round4(p.overlap.b_in_a),
-            evidence: evidence.then(|| {
-                p.evidence.iter().map(|e| EvidenceOut { a: &e.a, b: &e.b, score: round4(e.score) }).collect()
-            }),
+            evidence: evidence
+                .then(|| p.evidence.iter().map(|e| EvidenceOut { a: &e.a, b: &e.b, score: round4(e.score) }).collect()),
         };
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;

@@ -9,13 +9,15 @@ use super::round4;
 use crate::cluster::Cluster;
 use crate::config::{Config, Level};
 use crate::input::Inputs;
-use crate::pipeline::{Doc, ScanOutput};
+use crate::pipeline::{Doc, Pipeline, ScanOutput};
 use crate::verify::Relation;
 
 /// What a summary needs besides the result itself.
 pub struct Context<'a> {
     pub config: &'a Config,
     pub inputs: &'a Inputs,
+    /// Finds evidence sentences for the members shown.
+    pub pipeline: &'a Pipeline,
     /// How many clusters to show.
     pub top: usize,
     pub total: Duration,
@@ -30,6 +32,16 @@ fn headline(doc: &Doc, inputs: &Inputs, max: usize) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let mut short: String = line.chars().take(max).collect();
     if line.chars().count() > max {
+        short.push('…');
+    }
+    short
+}
+
+/// `text` on one line, cut to `max` characters.
+fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut short: String = flat.chars().take(max).collect();
+    if flat.chars().count() > max {
         short.push('…');
     }
     short
@@ -74,9 +86,19 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
     )?;
     writeln!(
         out,
-        "  shingles of {} words, {} MinHash values, LSH {} bands x {} rows; keep Jaccard >= {} or containment >= {}",
+        "  copies: shingles of {} words, {} MinHash values, LSH {} bands x {} rows; Jaccard >= {} or containment >= {}",
         c.ngram, c.num_perm, c.lsh.bands, c.lsh.rows, c.threshold, c.containment
     )?;
+    if c.level == Level::Story {
+        writeln!(
+            out,
+            "  stories: sketches of {} features; link at cosine >= {}; shared-neighbour average link >= {} ({} neighbours)",
+            crate::story::SALIENT_FEATURES,
+            c.story.floor,
+            c.story.link,
+            c.story.neighbors
+        )?;
+    }
     let rel = count_relations(scan);
     let rel: Vec<String> = rel.iter().filter(|(_, n)| *n > 0).map(|(r, n)| format!("{n} {}", r.as_str())).collect();
     writeln!(
@@ -129,7 +151,11 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         return Ok(());
     }
     let shown = scan.clusters.len().min(ctx.top);
-    writeln!(out, "\ntop {shown} of {} clusters (score: similarity to the original):", scan.clusters.len())?;
+    let score = match c.level {
+        Level::Copy => "share of the shorter text copied",
+        Level::Story => "story similarity",
+    };
+    writeln!(out, "\ntop {shown} of {} clusters (score: {score} against the original):", scan.clusters.len())?;
     for (i, cl) in scan.clusters.iter().take(shown).enumerate() {
         write_cluster(out, i + 1, cl, scan, ctx)?;
     }
@@ -150,6 +176,11 @@ fn write_cluster(out: &mut dyn Write, n: usize, cl: &Cluster, scan: &ScanOutput,
         let doc = &scan.docs[m.doc as usize];
         let rel = m.relation.map_or("", |r| r.as_str());
         writeln!(out, "    {:.3}  {:<9}  {}", m.score, rel, doc.id)?;
+        let evidence = ctx.pipeline.evidence(ctx.inputs, scan, cl.original, m.doc, 1).unwrap_or_default();
+        if let Some(e) = evidence.first() {
+            writeln!(out, "           original> {}", shorten(&e.a, 110))?;
+            writeln!(out, "           member>   {}", shorten(&e.b, 110))?;
+        }
     }
     if cl.members.len() > SHOWN + 1 {
         writeln!(out, "    ... and {} more (see --clusters)", cl.members.len() - SHOWN - 1)?;
@@ -188,6 +219,8 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "params": {
             "ngram": c.ngram, "num_perm": c.num_perm, "bands": c.lsh.bands, "rows": c.lsh.rows,
             "threshold": c.threshold, "containment": c.containment,
+            "story_floor": c.story.floor, "story_link": c.story.link, "neighbors": c.story.neighbors,
+            "story_max_bucket": c.story.max_bucket, "window_seconds": c.window,
         },
         "documents": s.docs,
         "bytes": s.bytes,
@@ -198,6 +231,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "ignored_files": s.ignored_files.0,
         "sidecar_files": s.sidecar_files.0,
         "candidate_pairs": s.candidates.pairs,
+        "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,
         "story_oversized_features": s.story_oversized,
         "reread_documents": s.reread_docs,

@@ -63,6 +63,36 @@ pub struct Cluster {
     pub members: Vec<Member>,
 }
 
+/// The dates of the documents and the `--window`: no cluster may hold two dated documents
+/// further apart than `seconds` (undated documents join any cluster).
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    pub dates: &'a [Option<i64>],
+    pub seconds: Option<i64>,
+}
+
+impl Window<'_> {
+    /// No window: every merge is allowed.
+    pub const NONE: Window<'static> = Window { dates: &[], seconds: None };
+
+    /// The (earliest, latest) date of one document; (MAX, MIN) when it has none.
+    fn span_of(&self, d: u32) -> (i64, i64) {
+        match self.dates.get(d as usize).copied().flatten() {
+            Some(t) => (t, t),
+            None => (i64::MAX, i64::MIN),
+        }
+    }
+
+    /// The span of two merged groups, or `None` when it exceeds the window.
+    fn merge(&self, x: (i64, i64), y: (i64, i64)) -> Option<(i64, i64)> {
+        let span = (x.0.min(y.0), x.1.max(y.1));
+        match self.seconds {
+            Some(w) if span.0 <= span.1 && span.1 - span.0 > w => None,
+            _ => Some(span),
+        }
+    }
+}
+
 /// Union-find with path halving and union by size.
 #[derive(Debug, Clone)]
 pub struct UnionFind {
@@ -73,6 +103,19 @@ pub struct UnionFind {
 impl UnionFind {
     pub fn new(n: usize) -> Self {
         UnionFind { parent: (0..n as u32).collect(), size: vec![1; n] }
+    }
+
+    /// Unites the groups of `a` and `b` unless that would break the window; `spans` holds each
+    /// root's date span. Returns whether they are now one group.
+    fn union_within(&mut self, a: u32, b: u32, window: &Window, spans: &mut [(i64, i64)]) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        let Some(span) = window.merge(spans[ra as usize], spans[rb as usize]) else { return false };
+        self.union(a, b);
+        spans[self.find(a) as usize] = span;
+        true
     }
 
     pub fn find(&mut self, mut x: u32) -> u32 {
@@ -97,12 +140,14 @@ impl UnionFind {
     }
 }
 
-/// Connected components of 2+ documents over the pairs, each sorted by document index,
-/// listed by their smallest member.
-pub fn components(n: usize, pairs: &[Scored]) -> Vec<Vec<u32>> {
+/// Connected components of 2+ documents over the pairs (taken in order; a pair whose union
+/// would break the window is skipped), each sorted by document index, listed by their smallest
+/// member.
+pub fn components(n: usize, pairs: &[Scored], window: &Window) -> Vec<Vec<u32>> {
     let mut uf = UnionFind::new(n);
+    let mut spans: Vec<(i64, i64)> = (0..n as u32).map(|d| window.span_of(d)).collect();
     for p in pairs {
-        uf.union(p.a, p.b);
+        uf.union_within(p.a, p.b, window, &mut spans);
     }
     let mut by_root: ahash::AHashMap<u32, Vec<u32>> = ahash::AHashMap::new();
     for d in 0..n as u32 {
@@ -129,9 +174,17 @@ pub struct Edge {
 /// second-order similarity is the cosine of the two rows (documents that share neighbours).
 /// Average link then merges, best first, the two clusters whose mean second-order similarity
 /// over all cross pairs (unlinked pairs count 0) is highest, while it is >= `threshold`.
-/// `must_link` pairs (verbatim copies) start in one cluster. Returns groups of 2+ documents,
-/// each sorted, listed by their smallest member. Deterministic: no hash-order iteration.
-pub fn story_clusters(n: usize, edges: &[Edge], must_link: &[(u32, u32)], k: usize, threshold: f64) -> Vec<Vec<u32>> {
+/// `must_link` pairs (verbatim copies) start in one cluster. No merge breaks the `window`.
+/// Returns groups of 2+ documents, each sorted, listed by their smallest member.
+/// Deterministic: no hash-order iteration.
+pub fn story_clusters(
+    n: usize,
+    edges: &[Edge],
+    must_link: &[(u32, u32)],
+    k: usize,
+    threshold: f64,
+    window: &Window,
+) -> Vec<Vec<u32>> {
     use std::collections::{BTreeMap, BinaryHeap};
 
     let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
@@ -170,8 +223,9 @@ pub fn story_clusters(n: usize, edges: &[Edge], must_link: &[(u32, u32)], k: usi
 
     // Clusters are named by their smallest member; start from the must-link groups.
     let mut uf = UnionFind::new(n);
+    let mut spans: Vec<(i64, i64)> = (0..n as u32).map(|d| window.span_of(d)).collect();
     for &(a, b) in must_link {
-        uf.union(a, b);
+        uf.union_within(a, b, window, &mut spans);
     }
     let mut label = vec![u32::MAX; n];
     for d in 0..n as u32 {
@@ -180,8 +234,11 @@ pub fn story_clusters(n: usize, edges: &[Edge], must_link: &[(u32, u32)], k: usi
     }
     let cluster_of: Vec<u32> = (0..n as u32).map(|d| label[uf.find(d) as usize]).collect();
     let mut size = vec![0u32; n];
-    for &c in &cluster_of {
+    let mut span = vec![(i64::MAX, i64::MIN); n];
+    for (d, &c) in cluster_of.iter().enumerate() {
         size[c as usize] += 1;
+        let s = window.span_of(d as u32);
+        span[c as usize] = (span[c as usize].0.min(s.0), span[c as usize].1.max(s.1));
     }
     let mut sums: BTreeMap<u32, BTreeMap<u32, f64>> = BTreeMap::new();
     for e in edges {
@@ -237,8 +294,10 @@ pub fn story_clusters(n: usize, edges: &[Edge], must_link: &[(u32, u32)], k: usi
         if version[top.a as usize] != top.va || version[top.b as usize] != top.vb {
             continue;
         }
-        // Merge b into a (a is the smaller label).
+        // Merge b into a (a is the smaller label), unless the window forbids it.
         let (a, b) = (top.a, top.b);
+        let Some(merged_span) = window.merge(span[a as usize], span[b as usize]) else { continue };
+        span[a as usize] = merged_span;
         let b_sums = sums.remove(&b).unwrap_or_default();
         for (c, s) in b_sums {
             if let Some(m) = sums.get_mut(&c) {
@@ -344,24 +403,42 @@ mod tests {
             edge(4, 5, 0.55),
             edge(2, 3, 0.12),
         ];
-        assert_eq!(story_clusters(7, &edges, &[], 5, 0.03), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+        assert_eq!(story_clusters(7, &edges, &[], 5, 0.03, &Window::NONE), vec![vec![0, 1, 2], vec![3, 4, 5]]);
         // Single link over the same edges would merge all six.
-        assert_eq!(components(7, &edges.map(|e| pair(e.a, e.b, 0.9, 0.9))), vec![vec![0, 1, 2, 3, 4, 5]]);
+        assert_eq!(
+            components(7, &edges.map(|e| pair(e.a, e.b, 0.9, 0.9)), &Window::NONE),
+            vec![vec![0, 1, 2, 3, 4, 5]]
+        );
     }
 
     #[test]
     fn must_link_pairs_stay_together_and_order_does_not_matter() {
         let edges = [edge(0, 1, 0.4), edge(2, 3, 0.5)];
-        let got = story_clusters(5, &edges, &[(1, 4)], 5, 0.03);
+        let got = story_clusters(5, &edges, &[(1, 4)], 5, 0.03, &Window::NONE);
         assert_eq!(got, vec![vec![0, 1, 4], vec![2, 3]]);
         let reversed: Vec<Edge> = edges.iter().rev().copied().collect();
-        assert_eq!(story_clusters(5, &reversed, &[(4, 1)], 5, 0.03), got);
+        assert_eq!(story_clusters(5, &reversed, &[(4, 1)], 5, 0.03, &Window::NONE), got);
+    }
+
+    #[test]
+    fn no_cluster_spans_more_than_the_window_even_through_an_undated_member() {
+        // 0 and 2 are ten days apart; 1 is undated and linked to both.
+        let day = 86_400;
+        let dates = [Some(0), None, Some(10 * day)];
+        let window = Window { dates: &dates, seconds: Some(3 * day) };
+        let pairs = [pair(0, 1, 0.9, 0.9), pair(1, 2, 0.9, 0.9)];
+        assert_eq!(components(3, &pairs, &window), vec![vec![0, 1]]);
+        assert_eq!(components(3, &pairs, &Window::NONE), vec![vec![0, 1, 2]]);
+        let edges = [edge(0, 1, 0.6), edge(1, 2, 0.6)];
+        assert_eq!(story_clusters(3, &edges, &[], 5, 0.03, &window).len(), 1);
+        assert_eq!(story_clusters(3, &edges, &[], 5, 0.03, &window)[0].len(), 2);
+        assert_eq!(story_clusters(3, &edges, &[(0, 1), (1, 2)], 5, 0.03, &window), vec![vec![0, 1]]);
     }
 
     #[test]
     fn components_join_transitively_and_drop_singletons() {
         let pairs = [pair(0, 3, 0.9, 0.9), pair(3, 5, 0.9, 0.9), pair(1, 2, 0.9, 0.9)];
-        assert_eq!(components(7, &pairs), vec![vec![0, 3, 5], vec![1, 2]]);
+        assert_eq!(components(7, &pairs, &Window::NONE), vec![vec![0, 3, 5], vec![1, 2]]);
     }
 
     const IDS: [&str; 3] = ["a", "b", "c"];

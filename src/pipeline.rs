@@ -222,7 +222,9 @@ impl Pipeline {
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
-                let groups = cluster::components(out.docs.len(), &pairs);
+                let dates: Vec<Option<i64>> = out.docs.iter().map(|d| d.date).collect();
+                let window = cluster::Window { dates: &dates, seconds: self.config.window };
+                let groups = cluster::components(out.docs.len(), &pairs, &window);
                 let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &Indexed::default());
                 out.stats.timings.push(("cluster", started.elapsed()));
                 (pairs, clusters)
@@ -267,7 +269,9 @@ impl Pipeline {
                     scored.iter().map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score }).collect();
                 let must: Vec<(u32, u32)> = scored.iter().filter(|(_, copy)| *copy).map(|(p, _)| (p.a, p.b)).collect();
                 let s = self.config.story;
-                let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link);
+                let dates: Vec<Option<i64>> = out.docs.iter().map(|d| d.date).collect();
+                let window = cluster::Window { dates: &dates, seconds: self.config.window };
+                let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link, &window);
                 // Report the pairs inside a cluster, and every verbatim copy.
                 let mut group_of = vec![u32::MAX; out.docs.len()];
                 for (g, members) in groups.iter().enumerate() {

@@ -57,12 +57,18 @@ impl Shingler {
         out
     }
 
+    /// The hash of a shingle: seeded xxh3 over its word hashes, little-endian.
     fn combine(&self, words: &[u64]) -> u64 {
-        let mut bytes = [0u8; 64 * 8];
-        for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
-            chunk.copy_from_slice(&w.to_le_bytes());
+        const SMALL: usize = 8;
+        if words.len() <= SMALL {
+            let mut bytes = [0u8; SMALL * 8];
+            for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+                chunk.copy_from_slice(&w.to_le_bytes());
+            }
+            return xxh3_64_with_seed(&bytes[..words.len() * 8], self.seed);
         }
-        xxh3_64_with_seed(&bytes[..words.len() * 8], self.seed)
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        xxh3_64_with_seed(&bytes, self.seed)
     }
 }
 
@@ -84,6 +90,17 @@ mod tests {
         assert_eq!(s.shingles("only three words").len(), 1);
         assert_ne!(s.shingles("only three words"), s.shingles("only three others"));
         assert!(s.shingles(" ,;. ").is_empty());
+    }
+
+    #[test]
+    fn long_shingles_hash_like_short_ones() {
+        // Shingles of more than 8 words take the heap path; both paths hash the same bytes.
+        let text: String = (0..30).map(|i| format!("w{i} ")).collect();
+        let long = Shingler::new(12, 3).shingles(&text);
+        assert_eq!(long.len(), 19);
+        let words: Vec<u64> = (0..12).map(|i| xxh3_64_with_seed(format!("w{i}").as_bytes(), 3)).collect();
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        assert!(long.contains(&xxh3_64_with_seed(&bytes, 3)));
     }
 
     #[test]

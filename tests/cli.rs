@@ -215,6 +215,15 @@ fn explain_shows_the_banding_and_its_s_curve() {
 }
 
 #[test]
+fn an_unwritable_output_is_refused_before_the_scan() {
+    let out = wiredup(&["scan", SEEDS, "--pairs", "/nonexistent-wiredup-dir/p.jsonl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out)
+        .contains("--pairs /nonexistent-wiredup-dir/p.jsonl: folder /nonexistent-wiredup-dir does not exist"));
+    assert!(stdout(&out).is_empty(), "no scan ran");
+}
+
+#[test]
 fn an_output_never_overwrites_an_input() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("in.jsonl");

@@ -237,8 +237,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no input: name files or folders (e.g. `wiredup scan seeds`), or pipe JSONL into stdin");
     }
     let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
-    for out in [&args.pairs, &args.clusters].into_iter().flatten() {
+    for (flag, out) in [("--pairs", &args.pairs), ("--clusters", &args.clusters)] {
+        let Some(out) = out else { continue };
         report::check_not_input(out, inputs.paths())?;
+        // Fail now, not after the scan, when the output cannot be written.
+        let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());
+        }
     }
     let console = Console::new(args.quiet);
     let pipeline = Pipeline::new(config);

@@ -77,8 +77,9 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
     let c = ctx.config;
     writeln!(
         out,
-        "wiredup scan: {} documents ({}) from {} input file{}, level {}",
+        "wiredup scan: {} document{} ({}) from {} input file{}, level {}",
         s.docs,
+        if s.docs == 1 { "" } else { "s" },
         human_bytes(s.bytes),
         s.sources,
         if s.sources == 1 { "" } else { "s" },

@@ -403,9 +403,7 @@ impl Pipeline {
             }
             // Document frequencies: each document lists a feature once.
             batch_features.par_sort_unstable();
-            for run in batch_features.chunk_by(|a, b| a == b) {
-                r.df.add(run[0], run.len() as u32);
-            }
+            r.df.add_sorted(&batch_features);
         })?;
         if let Some(e) = failure {
             return Err(e);

@@ -124,6 +124,9 @@ enum Token<'a> {
 /// Splits folded text into words, numbers and sentence ends. `"` and other punctuation do not
 /// end a sentence; a line break does.
 fn tokens(text: &str) -> Vec<Token<'_>> {
+    if text.is_ascii() {
+        return tokens_ascii(text);
+    }
     let mut out = Vec::new();
     let mut start = true;
     let mut chars = text.char_indices().peekable();
@@ -166,6 +169,48 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// [`tokens`] for ASCII text, byte by byte.
+fn tokens_ascii(text: &str) -> Vec<Token<'_>> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 5);
+    let mut start = true;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let begin = i;
+            i += 1;
+            while i < b.len()
+                && (b[i].is_ascii_digit()
+                    || (matches!(b[i], b'.' | b',' | b':') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+            {
+                i += 1;
+            }
+            out.push(Token::Number(&text[begin..i]));
+            start = false;
+        } else if c.is_ascii_alphabetic() {
+            let begin = i;
+            i += 1;
+            while i < b.len()
+                && (b[i].is_ascii_alphabetic() || (b[i] == b'\'' && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
+            {
+                i += 1;
+            }
+            out.push(Token::Word { text: &text[begin..i], sentence_start: start });
+            start = false;
+        } else {
+            if matches!(c, b'.' | b'!' | b'?' | b'\n') {
+                if out.last() != Some(&Token::SentenceEnd) {
+                    out.push(Token::SentenceEnd);
+                }
+                start = true;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Drops a possessive or contraction tail ("Putin's" -> "Putin"); other apostrophes vanish.
 fn strip_apostrophe(w: &str) -> std::borrow::Cow<'_, str> {
     match w.split_once('\'') {
@@ -201,19 +246,33 @@ fn fold(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// Everything about a lower-cased word that does not depend on its position.
+/// Everything about a lower-cased word that does not depend on its position. Kept small (24
+/// bytes): the per-thread cache of these is looked up once per token.
 #[derive(Debug, Clone, Copy)]
 struct WordInfo {
-    /// A stopword (dropped unless written as an acronym).
-    stop: bool,
-    /// Key of the number it names ("twelve"), if any.
-    number: Option<u64>,
-    word_key: u64,
-    name_key: u64,
+    /// Key of the word feature, or of the number it names ("twelve"); the name key derives
+    /// from it.
+    key: u64,
     /// Hash of the stem, to build bigram keys.
     stem: u64,
     /// Background document share of the stem.
-    share: f64,
+    share: f32,
+    flags: u8,
+}
+
+/// [`WordInfo::flags`]: a stopword (dropped unless written as an acronym).
+const STOP: u8 = 1;
+/// Names a number: `key` is a number feature.
+const NUMBER: u8 = 2;
+/// Fewer than two characters: not a feature.
+const SHORT: u8 = 4;
+
+/// The name feature of a word feature.
+fn name_key(word_key: u64) -> u64 {
+    let mut z = word_key ^ 0x6e61_6d65_6b65_7931; // "namekey1"
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Words looked up per thread before the cache is cleared (bounds its memory).
@@ -293,20 +352,26 @@ impl StoryFeaturizer {
 
     fn analyse(&self, lower: &str) -> WordInfo {
         let t = tables();
-        let number = number_word(lower).map(|n| key(Kind::Number, n.as_bytes()));
         let stem = self.stemmer.stem(lower);
-        WordInfo {
-            stop: t.stop.contains(lower),
-            number,
-            word_key: key(Kind::Word, stem.as_bytes()),
-            name_key: key(Kind::Name, stem.as_bytes()),
-            stem: xxh3_64_with_seed(stem.as_bytes(), STORY_SEED),
-            share: stem_share(&stem),
+        let mut flags = 0;
+        if t.stop.contains(lower) {
+            flags |= STOP;
         }
+        if lower.chars().nth(1).is_none() {
+            flags |= SHORT;
+        }
+        let key = match number_word(lower) {
+            Some(n) => {
+                flags |= NUMBER;
+                key(Kind::Number, n.as_bytes())
+            }
+            None => key(Kind::Word, stem.as_bytes()),
+        };
+        WordInfo { key, stem: xxh3_64_with_seed(stem.as_bytes(), STORY_SEED), share: stem_share(&stem) as f32, flags }
     }
 
     /// Calls `emit(kind, key, background share)` for every feature occurrence.
-    fn visit(&self, text: &str, emit: &mut dyn FnMut(Kind, u64, f64)) {
+    fn visit(&self, text: &str, emit: &mut impl FnMut(Kind, u64, f64)) {
         let folded = fold(text);
         let mut prev: Option<(u64, f64)> = None;
         let mut lower = String::new();
@@ -330,32 +395,33 @@ impl StoryFeaturizer {
                 };
                 lower.clear();
                 if word.is_ascii() {
-                    lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+                    lower.push_str(&word);
+                    lower.make_ascii_lowercase();
                 } else {
                     lower.extend(word.chars().flat_map(char::to_lowercase));
                 }
                 let info = *cache
                     .entry(xxh3_64_with_seed(lower.as_bytes(), STORY_SEED))
                     .or_insert_with(|| self.analyse(&lower));
-                if let Some(n) = info.number {
-                    emit(Kind::Number, n, NUMBER_SHARE);
+                if info.flags & NUMBER != 0 {
+                    emit(Kind::Number, info.key, NUMBER_SHARE);
                     prev = None;
                     continue;
                 }
-                let acronym =
-                    word.len() >= 2 && word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
-                if (info.stop && !acronym) || lower.chars().nth(1).is_none() {
+                let acronym = || word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
+                if info.flags & SHORT != 0 || (info.flags & STOP != 0 && !acronym()) {
                     prev = None;
                     continue;
                 }
-                emit(Kind::Word, info.word_key, info.share);
+                let share = info.share as f64;
+                emit(Kind::Word, info.key, share);
                 if !sentence_start && word.starts_with(char::is_uppercase) {
-                    emit(Kind::Name, info.name_key, info.share);
+                    emit(Kind::Name, name_key(info.key), share);
                 }
                 if let Some((p, pshare)) = prev {
-                    emit(Kind::Bigram, bigram_key(p, info.stem), pshare * info.share);
+                    emit(Kind::Bigram, bigram_key(p, info.stem), pshare * share);
                 }
-                prev = Some((info.stem, info.share));
+                prev = Some((info.stem, share));
             }
         });
     }
@@ -365,15 +431,61 @@ impl StoryFeaturizer {
 /// at least twice: most features (bigrams above all) occur in one document only, and those are
 /// only remembered in a Bloom filter. A feature the filter wrongly believes seen (about 1% of
 /// them) counts one document too many.
-#[derive(Debug, Default)]
+///
+/// The features are split into shards by their top bits, so that a batch is counted in parallel.
+#[derive(Debug)]
 pub struct DocFrequencies {
+    shards: Vec<Shard>,
+}
+
+/// Shards of [`DocFrequencies`]: a power of two.
+const DF_SHARD_BITS: u32 = 6;
+
+impl Default for DocFrequencies {
+    fn default() -> Self {
+        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect() }
+    }
+}
+
+impl DocFrequencies {
+    /// Counts one batch: the features of its documents, each document listing a feature once,
+    /// sorted. Shards are counted in parallel.
+    pub fn add_sorted(&mut self, sorted: &[u64]) {
+        use rayon::prelude::*;
+        let mut slices = Vec::with_capacity(self.shards.len());
+        let mut rest = sorted;
+        for shard in 1..=self.shards.len() as u64 {
+            let end = if shard == self.shards.len() as u64 {
+                rest.len()
+            } else {
+                rest.partition_point(|&h| h >> (64 - DF_SHARD_BITS) < shard)
+            };
+            let (head, tail) = rest.split_at(end);
+            slices.push(head);
+            rest = tail;
+        }
+        self.shards.par_iter_mut().zip(slices).for_each(|(shard, slice)| {
+            for run in slice.chunk_by(|a, b| a == b) {
+                shard.add(run[0], run.len() as u32);
+            }
+        });
+    }
+
+    /// Documents holding `feature`, for a feature of some input document (so at least 1).
+    pub fn get(&self, feature: u64) -> u32 {
+        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(&feature).copied().unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shard {
     counts: ahash::AHashMap<u64, u32>,
     seen_once: Bloom,
 }
 
-impl DocFrequencies {
+impl Shard {
     /// Adds `docs` documents holding `feature`.
-    pub fn add(&mut self, feature: u64, docs: u32) {
+    fn add(&mut self, feature: u64, docs: u32) {
         if let Some(c) = self.counts.get_mut(&feature) {
             *c += docs;
         } else if self.seen_once.contains(feature) {
@@ -383,11 +495,6 @@ impl DocFrequencies {
         } else {
             self.seen_once.insert(feature);
         }
-    }
-
-    /// Documents holding `feature`, for a feature of some input document (so at least 1).
-    pub fn get(&self, feature: u64) -> u32 {
-        self.counts.get(&feature).copied().unwrap_or(1)
     }
 }
 
@@ -434,7 +541,7 @@ impl Bloom {
     fn insert(&mut self, h: u64) {
         let full = self.parts.last().is_none_or(|p| p.items >= p.capacity);
         if full {
-            let log2 = self.parts.last().map_or(24, |p| (p.mask + 1).trailing_zeros() + 1);
+            let log2 = self.parts.last().map_or(20, |p| (p.mask + 1).trailing_zeros() + 1);
             self.parts.push(BloomPart::new(log2));
         }
         let part = self.parts.last_mut().expect("a part exists");
@@ -518,7 +625,10 @@ pub type Sketched = Vec<(u64, f32)>;
 pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketched {
     let mut ranked: Vec<(u64, f32)> =
         features.iter().zip(vector).filter(|(f, _)| f.kind != Kind::Bigram).map(|(_, &hw)| hw).collect();
-    ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if ranked.len() > max {
+        ranked.select_nth_unstable_by(max, heavier_first);
+    }
     let mut top: Sketched = ranked[..ranked.len().min(max)].to_vec();
     top.sort_unstable_by_key(|x| x.0);
     top
@@ -568,6 +678,18 @@ mod tests {
     }
 
     #[test]
+    fn ascii_and_unicode_tokenizers_agree() {
+        let text = "Mr. O'Neill's team won 3,200.50 votes: 12:30 p.m.! Why? \"Yes\"\n\nIt's 2024... don't x1y2";
+        let mut via_chars = Vec::new();
+        // The char path, forced by a trailing non-ASCII character that yields no token.
+        for t in tokens(&format!("{text}\u{a0}")) {
+            via_chars.push(format!("{t:?}"));
+        }
+        let via_bytes: Vec<String> = tokens_ascii(text).iter().map(|t| format!("{t:?}")).collect();
+        assert_eq!(via_bytes, via_chars);
+    }
+
+    #[test]
     fn features_survive_inflection_and_typography() {
         let f = StoryFeaturizer::default();
         let a = f.features("Officials said the Kremlin\u{2019}s talks were cancelled, 1,200 people waited.");
@@ -601,13 +723,13 @@ mod tests {
     #[test]
     fn document_frequencies_count_exactly_past_the_first_sighting() {
         let mut df = DocFrequencies::default();
-        for f in 0..200_000u64 {
-            df.add(f.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1);
-        }
-        df.add(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1);
-        df.add(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15), 3);
-        df.add(12345, 4);
-        assert_eq!(df.get(7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15)), 5);
+        let mut batch: Vec<u64> = (0..200_000u64).map(|f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        batch.sort_unstable();
+        df.add_sorted(&batch);
+        let seven = 7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        df.add_sorted(&[seven]);
+        df.add_sorted(&[12345, 12345, 12345, 12345, seven, seven, seven]);
+        assert_eq!(df.get(seven), 5);
         assert_eq!(df.get(12345), 4);
         // Seen once: 1, apart from the filter's rare false positives (never below 1).
         let ones = (0..200_000u64).filter(|f| df.get(f.wrapping_mul(0x9e37_79b9_7f4a_7c15)) == 1).count();

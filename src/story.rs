@@ -313,6 +313,38 @@ fn key(kind: Kind, bytes: &[u8]) -> u64 {
     xxh3_64_with_seed(&long, STORY_SEED)
 }
 
+/// Sorts by the u64 key, least significant byte first (stable). A document's feature list is
+/// a few hundred to a few thousand entries, where this is several times faster than a
+/// comparison sort; byte positions where every key agrees are skipped.
+fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>) {
+    if v.len() < 64 {
+        v.sort_by_key(|x| x.0);
+        return;
+    }
+    let mut buf = v.clone();
+    for shift in (0..64).step_by(8) {
+        let mut counts = [0usize; 256];
+        for x in v.iter() {
+            counts[((x.0 >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.contains(&v.len()) {
+            continue;
+        }
+        let mut next = [0usize; 256];
+        let mut total = 0;
+        for (n, c) in next.iter_mut().zip(counts) {
+            *n = total;
+            total += c;
+        }
+        for x in v.iter() {
+            let d = ((x.0 >> shift) & 0xff) as usize;
+            buf[next[d]] = *x;
+            next[d] += 1;
+        }
+        std::mem::swap(v, &mut buf);
+    }
+}
+
 fn bigram_key(a: u64, b: u64) -> u64 {
     let mut buf = [0u8; 17];
     buf[0] = Kind::Bigram as u8;
@@ -326,7 +358,7 @@ impl StoryFeaturizer {
     pub fn features(&self, text: &str) -> Vec<Feature> {
         let mut raw: Vec<(u64, Kind, f32)> = Vec::new();
         self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
-        raw.sort_unstable_by_key(|x| x.0);
+        radix_sort_by_key(&mut raw);
         let mut out: Vec<Feature> = Vec::with_capacity(raw.len());
         for (hash, kind, background) in raw {
             match out.last_mut() {
@@ -675,6 +707,25 @@ mod tests {
                 Token::Word { text: "line", sentence_start: false },
             ]
         );
+    }
+
+    #[test]
+    fn radix_sort_sorts_like_a_comparison_sort() {
+        let mut x = 99u64;
+        for len in [0usize, 5, 63, 64, 1000, 5000] {
+            let mut v: Vec<(u64, u8, f32)> = (0..len)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // Some repeated keys, some sharing high bytes.
+                    let key = if i % 7 == 0 { 42 } else { x >> (i % 3 * 8) };
+                    (key, (i % 4) as u8, i as f32)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by_key(|e| e.0); // stable, like the radix sort
+            radix_sort_by_key(&mut v);
+            assert_eq!(v, want, "len {len}");
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn align(
             if *wx <= 0.0 || *wy <= 0.0 {
                 continue;
             }
-            let shared: f64 = shared_items(x, y).map(weight).sum();
+            let shared: f64 = crate::verify::shared_items(x, y).map(weight).sum();
             let score = 2.0 * shared / (wx + wy);
             if score >= min_score {
                 scored.push((score, i, j));
@@ -101,25 +101,6 @@ pub fn align(
 fn weighted(f: Vec<u64>, weight: &dyn Fn(u64) -> f64) -> (Vec<u64>, f64) {
     let total = f.iter().map(|&x| weight(x)).sum();
     (f, total)
-}
-
-/// Items present in both sorted, distinct slices.
-fn shared_items<'a>(a: &'a [u64], b: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
-    let (mut i, mut j) = (0, 0);
-    std::iter::from_fn(move || {
-        while i < a.len() && j < b.len() {
-            match a[i].cmp(&b[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    i += 1;
-                    j += 1;
-                    return Some(a[i - 1]);
-                }
-            }
-        }
-        None
-    })
 }
 
 #[cfg(test)]

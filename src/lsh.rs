@@ -183,24 +183,6 @@ pub fn weighted_candidates(
     (pairs, stats)
 }
 
-/// Sum of weight products over the features two sketches (sorted by feature) share.
-#[cfg(test)]
-fn sketch_dot(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
-    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                dot += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    dot
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,7 +259,7 @@ mod tests {
         let mut brute = Vec::new();
         for a in 0..300u32 {
             for b in a + 1..300 {
-                if sketch_dot(&sketches[a as usize], &sketches[b as usize]) >= 0.05 {
+                if crate::story::cosine(&sketches[a as usize], &sketches[b as usize]) >= 0.05 {
                     brute.push(Candidate { a, b });
                 }
             }

@@ -113,19 +113,26 @@ pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     if small.len() * 16 < large.len() {
         return small.iter().filter(|x| large.binary_search(x).is_ok()).count();
     }
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < small.len() && j < large.len() {
-        match small[i].cmp(&large[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
+    shared_items(small, large).count()
+}
+
+/// Items present in both sorted, distinct slices, in order.
+pub(crate) fn shared_items<'a>(a: &'a [u64], b: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    return Some(a[i - 1]);
+                }
             }
         }
-    }
-    n
+        None
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 const BATCH_BYTES: usize = 8 << 20;
 /// Documents gathered before a batch is handed on, whatever their size.
 const BATCH_UNITS: usize = 16_384;
+/// Inputs up to this many keep a file handle open for re-reading; beyond, every re-read opens
+/// its file (a folder of 100,000 text files must not exhaust the process's file handles).
+const MAX_CACHED_HANDLES: usize = 64;
 /// How much of a file is looked at to call it binary.
 const SNIFF_BYTES: usize = 8192;
 
@@ -181,7 +184,8 @@ pub struct Inputs {
     /// Files in walked folders that were not inputs (other extensions): count and an example.
     pub ignored_files: (usize, Option<String>),
     spool: Option<tempfile::TempDir>,
-    /// Open handles for re-reading, one per source.
+    /// Open handles for re-reading, one per source, when there are few sources (with many,
+    /// say a folder of text files, each read opens its file: handles are a limited resource).
     handles: Vec<std::sync::OnceLock<io::Result<File>>>,
 }
 
@@ -284,7 +288,8 @@ impl Inputs {
         } else {
             None
         };
-        let handles = (0..sources.len()).map(|_| std::sync::OnceLock::new()).collect();
+        let cached = if sources.len() <= MAX_CACHED_HANDLES { sources.len() } else { 0 };
+        let handles = (0..cached).map(|_| std::sync::OnceLock::new()).collect();
         Ok(Inputs { sources, fields, listing_problems: problems, ignored_files: ignored, spool, handles })
     }
 
@@ -382,7 +387,14 @@ impl Inputs {
         let (Location::Text { source } | Location::Json { source, .. }) = location;
         let src = &self.sources[source as usize];
         let path = src.reread_path.as_deref().or(src.path.as_deref()).unwrap_or(Path::new("<stdin>"));
-        let file = self.handles[source as usize].get_or_init(|| File::open(path));
+        let opened;
+        let file = match self.handles.get(source as usize) {
+            Some(handle) => handle.get_or_init(|| File::open(path)),
+            None => {
+                opened = File::open(path);
+                &opened
+            }
+        };
         let file = file.as_ref().map_err(|e| Error::io(path, io::Error::new(e.kind(), e.to_string())))?;
         let read_range = |offset: u64, len: usize| -> Result<Vec<u8>> {
             let mut buf = vec![0u8; len];
@@ -961,6 +973,23 @@ mod tests {
         let (docs, problems, _) = read(&[p]);
         assert!(!docs.is_empty() && docs.len() < 2000, "{}", docs.len());
         assert!(matches!(problems.as_slice(), [Problem { kind: ProblemKind::Truncated(_), .. }]), "{problems:?}");
+    }
+
+    #[test]
+    fn many_files_are_reread_without_keeping_them_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = MAX_CACHED_HANDLES + 10;
+        for i in 0..n {
+            std::fs::write(dir.path().join(format!("{i:03}.txt")), format!("text of file {i}")).unwrap();
+        }
+        let (docs, problems, inputs) = read(&[dir.path().to_path_buf()]);
+        assert!(problems.is_empty());
+        assert_eq!(docs.len(), n);
+        assert!(inputs.handles.is_empty());
+        for (i, (id, text)) in docs.iter().enumerate() {
+            assert_eq!(id, &format!("{i:03}.txt"));
+            assert_eq!(&inputs.reread(Location::Text { source: i as u32 }).unwrap(), text);
+        }
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub struct Config {
     pub story: StoryParams,
 }
 
+/// How far below the Jaccard threshold LSH is tuned.
+pub const RECALL_MARGIN: f64 = 0.1;
+
 /// The Jaccard similarity at which LSH must still find a pair whose shorter text is
 /// `containment` contained in a text twice its length: J = c / (1 + 2 - c).
 pub fn containment_jaccard(containment: f64) -> f64 {
@@ -145,10 +148,12 @@ impl Config {
         })
     }
 
-    /// The similarity LSH is tuned for: the Jaccard threshold, lowered so that a trimmed copy
-    /// half the length of the text it sits in (containment >= `containment`) is still found.
+    /// The similarity LSH is tuned for: [`RECALL_MARGIN`] below the Jaccard threshold (the
+    /// S-curve's steep part then lies below it, so pairs at the threshold are found with
+    /// probability ~0.99), and lower still if needed so that a trimmed copy half the length of
+    /// the text it sits in (containment >= `containment`) becomes a candidate.
     pub fn lsh_target(threshold: f64, containment: f64) -> f64 {
-        threshold.min(containment_jaccard(containment)).max(0.05)
+        (threshold - RECALL_MARGIN).min(containment_jaccard(containment)).max(0.05)
     }
 }
 
@@ -209,6 +214,8 @@ mod tests {
     fn lsh_target_covers_half_length_containment() {
         let t = Config::lsh_target(0.5, 0.8);
         assert!((t - 0.8 / 2.2).abs() < 1e-12);
-        assert_eq!(Config::lsh_target(0.2, 0.8), 0.2);
+        assert!((Config::lsh_target(0.2, 0.8) - 0.1).abs() < 1e-12);
+        // Without containment the target still sits below the threshold.
+        assert!((Config::lsh_target(0.5, 1.0) - 0.4).abs() < 1e-12);
     }
 }

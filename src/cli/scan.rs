@@ -190,9 +190,10 @@ fn explain(config: &Config, overridden: bool) -> String {
         "as set by --bands and --rows".to_string()
     } else {
         format!(
-            "tuned for Jaccard {target:.3}: the lower of --threshold {} and {:.3}, the Jaccard of a \
+            "tuned for Jaccard {target:.3}: the lower of --threshold {} minus {} and {:.3}, the Jaccard of a \
              half-length copy at --containment {}",
             config.threshold,
+            wiredup::config::RECALL_MARGIN,
             wiredup::config::containment_jaccard(config.containment),
             config.containment
         )

@@ -175,9 +175,7 @@ impl Pipeline {
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let mut scan = self.read(inputs, observer)?;
-        let df = std::mem::take(&mut scan.df);
-        let Read { docs, keys, sketches, eligible, problems, mut stats, .. } = scan;
+        let Read { docs, keys, sketches, eligible, df, problems, mut stats } = self.read(inputs, observer)?;
 
         observer.stage("candidates");
         let started = Instant::now();
@@ -207,13 +205,12 @@ impl Pipeline {
         observer.stage("verify");
         let started = Instant::now();
         let cands = self.within_window(&docs, cands, &mut stats);
+        let dates: Vec<Option<i64>> = docs.iter().map(|d| d.date).collect();
+        let window = cluster::Window { dates: &dates, seconds: self.config.window };
         let mut out = ScanOutput { docs, pairs: Vec::new(), clusters: Vec::new(), problems, stats, df };
         let (pairs, clusters) = match self.config.level {
             Level::Copy => {
-                let shingles = self.reread_each(inputs, &out.docs, involved(&cands), |text, s| {
-                    self.shingles_into(text, s);
-                    std::mem::take(&mut s.features)
-                })?;
+                let shingles = self.reread_shingles(inputs, &out.docs, involved(&cands))?;
                 out.stats.reread_docs = shingles.len();
                 let pairs: Vec<Scored> = cands
                     .par_iter()
@@ -222,8 +219,6 @@ impl Pipeline {
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
-                let dates: Vec<Option<i64>> = out.docs.iter().map(|d| d.date).collect();
-                let window = cluster::Window { dates: &dates, seconds: self.config.window };
                 let groups = cluster::components(out.docs.len(), &pairs, &window);
                 let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &Indexed::default());
                 out.stats.timings.push(("cluster", started.elapsed()));
@@ -246,10 +241,7 @@ impl Pipeline {
                     })
                     .collect();
                 let linked_docs = involved(&linked.iter().map(|x| x.0).collect::<Vec<_>>());
-                let shingles = self.reread_each(inputs, &out.docs, linked_docs, |text, s| {
-                    self.shingles_into(text, s);
-                    std::mem::take(&mut s.features)
-                })?;
+                let shingles = self.reread_shingles(inputs, &out.docs, linked_docs)?;
                 out.stats.reread_docs = vectors.len();
                 let scored: Vec<(Scored, bool)> = linked
                     .par_iter()
@@ -269,20 +261,12 @@ impl Pipeline {
                     scored.iter().map(|(p, _)| Edge { a: p.a, b: p.b, similarity: p.score }).collect();
                 let must: Vec<(u32, u32)> = scored.iter().filter(|(_, copy)| *copy).map(|(p, _)| (p.a, p.b)).collect();
                 let s = self.config.story;
-                let dates: Vec<Option<i64>> = out.docs.iter().map(|d| d.date).collect();
-                let window = cluster::Window { dates: &dates, seconds: self.config.window };
                 let groups = cluster::story_clusters(out.docs.len(), &edges, &must, s.neighbors, s.link, &window);
                 // Report the pairs inside a cluster, and every verbatim copy.
-                let mut group_of = vec![u32::MAX; out.docs.len()];
-                for (g, members) in groups.iter().enumerate() {
-                    members.iter().for_each(|&d| group_of[d as usize] = g as u32);
-                }
+                let group_of = group_index(out.docs.len(), &groups);
                 let pairs: Vec<Scored> = scored
                     .into_iter()
-                    .filter(|(p, copy)| {
-                        *copy
-                            || (group_of[p.a as usize] != u32::MAX && group_of[p.a as usize] == group_of[p.b as usize])
-                    })
+                    .filter(|(p, copy)| *copy || same_group(&group_of, p).is_some())
                     .map(|(p, _)| p)
                     .collect();
                 let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &vectors);
@@ -441,6 +425,14 @@ impl Pipeline {
         kept
     }
 
+    /// The shingle sets of `which` (sorted document indices), read again.
+    fn reread_shingles(&self, inputs: &Inputs, docs: &[Doc], which: Vec<u32>) -> Result<Indexed<Vec<u64>>> {
+        self.reread_each(inputs, docs, which, |text, s| {
+            self.shingles_into(text, s);
+            std::mem::take(&mut s.features)
+        })
+    }
+
     /// `f` applied to the text of each of `which` (sorted document indices), read again, in
     /// parallel.
     fn reread_each<T: Send>(
@@ -470,14 +462,10 @@ impl Pipeline {
         shingles: &Indexed<Vec<u64>>,
         vectors: &Indexed<Vector>,
     ) -> Vec<Cluster> {
-        let mut group_of = vec![u32::MAX; docs.len()];
-        for (i, g) in groups.iter().enumerate() {
-            g.iter().for_each(|&d| group_of[d as usize] = i as u32);
-        }
+        let group_of = group_index(docs.len(), &groups);
         let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); groups.len()];
         for p in pairs {
-            let g = group_of[p.a as usize];
-            if g != u32::MAX && g == group_of[p.b as usize] {
+            if let Some(g) = same_group(&group_of, p) {
                 pairs_of[g as usize].push(p);
             }
         }
@@ -573,6 +561,21 @@ impl<E> Indexed<Vec<E>> {
     fn len(&self) -> usize {
         self.items.len()
     }
+}
+
+/// For each document, the index of the group holding it (`u32::MAX`: none).
+fn group_index(docs: usize, groups: &[Vec<u32>]) -> Vec<u32> {
+    let mut group_of = vec![u32::MAX; docs];
+    for (g, members) in groups.iter().enumerate() {
+        members.iter().for_each(|&d| group_of[d as usize] = g as u32);
+    }
+    group_of
+}
+
+/// The group both documents of `pair` are in, if they share one.
+fn same_group(group_of: &[u32], pair: &Scored) -> Option<u32> {
+    let g = group_of[pair.a as usize];
+    (g != u32::MAX && g == group_of[pair.b as usize]).then_some(g)
 }
 
 /// The sorted, distinct documents of some candidate pairs.

@@ -1,12 +1,17 @@
 //! MinHash: a set of u64 items in, a fixed-length signature out, whose agreement rate between
 //! two sets estimates their Jaccard similarity.
 //!
-//! The sketch is SuperMinHash (Ertl, 2017): every item draws a random permutation of the k
-//! signature positions, one position at a time, and offers position `p[j]` the value `j + r`
-//! (r uniform in [0, 1)). Each position keeps its smallest offer. An item stops drawing as soon
-//! as `j` exceeds every position's current value, so the expected cost is O(items + k log² k)
-//! rather than O(items x k), and Pr[sig_a[i] == sig_b[i]] = J(a, b) exactly, with a variance no
-//! larger than that of k independent MinHashes at every set size (smaller for small sets).
+//! The sketch fills k bins in rounds (the first phase of Dahlgaard, Knudsen and Thorup's fast
+//! similarity sketching, FOCS 2017): in round r every item hashes to one bin with the value
+//! r + u (u uniform in [0, 1)), and each bin keeps its smallest value. Once every bin holds a
+//! value below r + 1, no later round can change any, so signing stops. Sets of at least
+//! k ln k items are done after one round: the cost is O(items + k log k) rather than
+//! O(items x k).
+//!
+//! Every item draws the same kind of sequence, so the item that owns a bin is uniform over
+//! A ∪ B and Pr[sig_a[i] == sig_b[i]] = J(a, b) exactly; each round gives every item exactly one
+//! bin, which spreads the bins evenly over the items and keeps the error at or below that of k
+//! independent MinHashes for small sets too (tested against the textbook bound).
 //!
 //! Works on any stream of hashable items (shingles, story features): the input is u64s.
 
@@ -32,22 +37,22 @@ pub struct MinHasher {
     seed: u64,
 }
 
-/// The random stream of one item: splitmix64 seeded by the item's seeded xxh3 hash.
-struct Draws(u64);
+/// A value `r + u` as a sortable integer: the round in the high half, 32 random bits in the low.
+const EMPTY: u64 = u64::MAX;
 
-impl Draws {
-    #[inline]
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+/// Rounds after which signing gives up on filling the last bins (never reached: a single item
+/// fills 4,096 bins in about 35,000 rounds).
+const MAX_ROUNDS: u64 = 1 << 22;
+
+/// splitmix64's finalizer: a bijective mix of 64 bits.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
-/// An offer `j + r` as a sortable integer: `j` in the high half, `r` (32 random bits) in the low.
-const EMPTY: u64 = u64::MAX;
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl MinHasher {
     /// A hasher of `k` (>= 1) values per signature.
@@ -61,83 +66,62 @@ impl MinHasher {
     }
 
     #[inline]
-    fn draws(&self, item: u64) -> Draws {
-        Draws(xxh3_64_with_seed(&item.to_le_bytes(), self.seed))
+    fn base(&self, item: u64) -> u64 {
+        xxh3_64_with_seed(&item.to_le_bytes(), self.seed)
     }
 
-    /// Step `j` of an item's permutation: the offered value and the position swapped with `j`.
+    /// Round `round` of an item (by its base hash): its bin and its value there.
     #[inline]
-    fn step(&self, draws: &mut Draws, j: usize) -> (u64, usize) {
-        let x = draws.next();
-        let value = ((j as u64) << 32) | (x & 0xffff_ffff);
-        (value, j + fast_range(x >> 32, self.k - j))
+    fn draw(&self, base: u64, round: u64) -> (usize, u64) {
+        let h = mix(base.wrapping_add(round.wrapping_add(1).wrapping_mul(GOLDEN)));
+        (fast_range(h >> 32, self.k), (round << 32) | (h & 0xffff_ffff))
     }
 
     /// The signature of `items` (any order; repeats change nothing). An empty set gets
     /// all-`u32::MAX` values; callers should not compare empty sets.
     pub fn sign(&self, items: &[u64]) -> Signature {
-        let m = self.k;
-        let mut h = vec![EMPTY; m];
-        let mut perm: Vec<u32> = (0..m as u32).collect();
-        let mut touched = vec![u32::MAX; m]; // which item last reset each slot of `perm`
-                                             // hist[x]: positions whose value has integer part x (empty ones count at m - 1);
-                                             // `top`: the largest x with hist[x] > 0. An item stops once j > top.
-        let mut hist = vec![0u32; m];
-        hist[m - 1] = m as u32;
-        let mut top = m - 1;
-        for (i, &item) in items.iter().enumerate() {
-            let i = i as u32;
-            let mut draws = self.draws(item);
-            let mut j = 0;
-            while j <= top {
-                let (value, swap) = self.step(&mut draws, j);
-                if touched[j] != i {
-                    touched[j] = i;
-                    perm[j] = j as u32;
-                }
-                if touched[swap] != i {
-                    touched[swap] = i;
-                    perm[swap] = swap as u32;
-                }
-                perm.swap(j, swap);
-                let pos = perm[j] as usize;
-                if value < h[pos] {
-                    let old = ((h[pos] >> 32) as usize).min(m - 1);
-                    h[pos] = value;
-                    if j < old {
-                        hist[old] -= 1;
-                        hist[j] += 1;
-                        while hist[top] == 0 {
-                            top -= 1;
-                        }
+        let mut mins = vec![EMPTY; self.k];
+        let bases: Vec<u64> = items.iter().map(|&x| self.base(x)).collect();
+        let mut empty = if bases.is_empty() { 0 } else { self.k };
+        let mut round = 0;
+        while empty > 0 && round < MAX_ROUNDS {
+            for &b in &bases {
+                let (bin, value) = self.draw(b, round);
+                let slot = &mut mins[bin];
+                if value < *slot {
+                    if *slot == EMPTY {
+                        empty -= 1;
                     }
+                    *slot = value;
                 }
-                j += 1;
             }
+            round += 1;
         }
-        Signature(h.into_iter().map(fold).collect())
+        Signature(mins.into_iter().map(fold).collect())
     }
 
-    /// The same signature as [`MinHasher::sign`], straight from the definition: every item
-    /// draws its whole permutation, no early stop. Slow; the reference the fast path is
-    /// tested against.
+    /// The same signature as [`MinHasher::sign`], bin by bin from the definition: a bin's value
+    /// is the smallest that any item offers it in the first round in which any item lands
+    /// there. Slow; the reference the fast path is tested against.
     pub fn sign_naive(&self, items: &[u64]) -> Signature {
-        let m = self.k;
-        let mut h = vec![EMPTY; m];
-        for &item in items {
-            let mut perm: Vec<usize> = (0..m).collect();
-            let mut draws = self.draws(item);
-            for j in 0..m {
-                let (value, swap) = self.step(&mut draws, j);
-                perm.swap(j, swap);
-                h[perm[j]] = h[perm[j]].min(value);
+        let mut mins = vec![EMPTY; self.k];
+        if items.is_empty() {
+            return Signature(mins.into_iter().map(fold).collect());
+        }
+        for (bin, slot) in mins.iter_mut().enumerate() {
+            for round in 0..MAX_ROUNDS {
+                let offers = items.iter().map(|&x| self.draw(self.base(x), round)).filter(|&(b, _)| b == bin);
+                if let Some(best) = offers.map(|(_, v)| v).min() {
+                    *slot = best;
+                    break;
+                }
             }
         }
-        Signature(h.into_iter().map(fold).collect())
+        Signature(mins.into_iter().map(fold).collect())
     }
 }
 
-/// A 64-bit offer folded to the 32 bits stored per position; equal offers stay equal, and
+/// A 64-bit value folded to the 32 bits stored per position; equal values stay equal, and
 /// different ones collide with probability 2^-32.
 #[inline]
 fn fold(value: u64) -> u32 {
@@ -191,7 +175,8 @@ mod tests {
 
     /// Over many random set pairs of sizes 1..10,000, the mean absolute error of the estimate
     /// stays within the textbook bound for k independent hashes: the standard deviation
-    /// sqrt(J(1-J)/k) times sqrt(2/pi) for the mean absolute deviation, with 25% slack.
+    /// sqrt(J(1-J)/k) times sqrt(2/pi) for the mean absolute deviation, with 15% slack for the
+    /// sampling noise of the test itself.
     #[test]
     fn estimate_error_is_within_the_textbook_bound() {
         let k = 128;
@@ -211,7 +196,7 @@ mod tests {
                 bound += (j * (1.0 - j) / k as f64).sqrt() * (2.0 / std::f64::consts::PI).sqrt();
             }
             let (mae, bound) = (abs_err / trials as f64, bound / trials as f64);
-            assert!(mae <= bound * 1.25 + 1e-9, "size {size}: mae {mae:.4} > bound {bound:.4}");
+            assert!(mae <= bound * 1.15 + 1e-9, "size {size}: mae {mae:.4} > bound {bound:.4}");
         }
     }
 }

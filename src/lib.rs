@@ -3,8 +3,8 @@
 //! The pipeline, one module per stage:
 //!
 //! 1. [`input`]: files, folders, JSONL (plain, gzip, zstd) and stdin -> raw documents;
-//! 2. [`normalize`]: Unicode folding -> normalized text;
-//! 3. [`shingle`]: normalized text -> sorted unique u64 word n-gram hashes;
+//! 2. [`normalize`]: Unicode folding -> words (hashed, without building a normalized copy);
+//! 3. [`shingle`]: words -> u64 word n-gram hashes (sorted and unique for verification);
 //! 4. [`minhash`]: shingle set -> signature; [`lsh`]: signature -> band keys -> candidate pairs;
 //! 5. [`verify`]: candidate pair -> exact Jaccard and containment -> scored pair;
 //! 6. [`cluster`]: scored pairs -> clusters with their original; [`report`]: -> JSONL, summaries.

@@ -15,8 +15,6 @@
 //!
 //! Works on any stream of hashable items (shingles, story features): the input is u64s.
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
 /// A MinHash signature: `k` values. Two signatures are comparable only when made by the same
 /// [`MinHasher`] (same `k`, same seed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +63,11 @@ impl MinHasher {
         self.k
     }
 
+    /// An item's seeded hash, from which all its rounds are drawn. Items need not be random
+    /// (consecutive integers are fine): the bijective mix spreads them.
     #[inline]
     fn base(&self, item: u64) -> u64 {
-        xxh3_64_with_seed(&item.to_le_bytes(), self.seed)
+        mix(item ^ mix(self.seed.wrapping_add(GOLDEN)))
     }
 
     /// Round `round` of an item (by its base hash): its bin and its value there.

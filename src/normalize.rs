@@ -1,7 +1,7 @@
 //! Normalization: original text in, folded text out (NFKC, lower case, one kind of quote and
 //! dash, single spaces). Digits are kept. The original is never modified; reports quote it.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Version of the folding rules. Part of every stored signature's parameters: a change here
 /// changes shingles, so it must bump this.
@@ -64,6 +64,149 @@ pub fn words(normalized: &str) -> impl Iterator<Item = &str> {
     normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
+/// ASCII letters and digits: true.
+static ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// Calls `f` with the UTF-8 bytes of each word of `text`, in order: exactly the words of
+/// [`words`]`(&`[`normalize`]`(text))`, without building the normalized text. `word` is a
+/// reusable buffer.
+pub fn each_word(text: &str, word: &mut Vec<u8>, mut f: impl FnMut(&[u8])) {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        each_ascii_word(bytes, |start, end| {
+            word.clear();
+            word.extend(bytes[start..end].iter().map(u8::to_ascii_lowercase));
+            f(word);
+        });
+    } else {
+        each_unicode_word(text, word, f);
+    }
+}
+
+/// Calls `f` with [`hash_word`]`(w, seed)` of each word `w` of `text`, in order: the same as
+/// hashing the words of [`each_word`], with a fast path for ASCII text that neither copies nor
+/// lower-cases bytes one at a time.
+pub fn each_word_hash(text: &str, seed: u64, word: &mut Vec<u8>, mut f: impl FnMut(u64)) {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        each_ascii_word(bytes, |start, end| f(hash_ascii_word(bytes, start, end, seed)));
+    } else {
+        each_unicode_word(text, word, |w| f(hash_word(w, seed)));
+    }
+}
+
+/// The seeded 64-bit hash of a folded word (its lower-case UTF-8 bytes). Distinct words of
+/// up to 8 bytes and equal length never collide (a bijection of their bytes).
+#[inline]
+pub fn hash_word(word: &[u8], seed: u64) -> u64 {
+    let mut h = seed ^ (word.len() as u64).wrapping_mul(GOLDEN);
+    for chunk in word.chunks(8) {
+        let mut v = [0u8; 8];
+        v[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(v));
+    }
+    h
+}
+
+/// [`hash_word`] of `bytes[start..end]` lower-cased, for ASCII letters and digits, whose
+/// lower-case forms are the bytes with 0x20 set.
+#[inline]
+fn hash_ascii_word(bytes: &[u8], start: usize, end: usize, seed: u64) -> u64 {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    let mut h = seed ^ ((end - start) as u64).wrapping_mul(GOLDEN);
+    let mut at = start;
+    while at < end {
+        let n = (end - at).min(8);
+        let v = if at + 8 <= bytes.len() {
+            let raw = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+            let keep = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+            (raw | LOWER) & keep
+        } else {
+            let mut v = [0u8; 8];
+            v[..n].copy_from_slice(&bytes[at..end]);
+            u64::from_le_bytes(v) | (LOWER >> (8 * (8 - n)))
+        };
+        h = mix(h ^ v);
+        at += n;
+    }
+    h
+}
+
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// splitmix64's finalizer: a bijective mix of 64 bits.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Calls `f(start, end)` for each maximal run of ASCII letters and digits in `bytes`.
+#[inline]
+fn each_ascii_word(bytes: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut i = 0;
+    let len = bytes.len();
+    while i < len {
+        while i < len && !ASCII_WORD[bytes[i] as usize] {
+            i += 1;
+        }
+        let start = i;
+        while i < len && ASCII_WORD[bytes[i] as usize] {
+            i += 1;
+        }
+        if i > start {
+            f(start, i);
+        }
+    }
+}
+
+/// [`each_word`] for text that is not all ASCII: skips NFKC when the text is already in NFKC
+/// form (the usual case).
+fn each_unicode_word(text: &str, word: &mut Vec<u8>, mut f: impl FnMut(&[u8])) {
+    word.clear();
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        each_word_of_chars(text.chars(), word, &mut f);
+    } else {
+        each_word_of_chars(text.nfkc(), word, &mut f);
+    }
+    if !word.is_empty() {
+        f(word);
+        word.clear();
+    }
+}
+
+/// The non-ASCII path of [`each_word`] over NFKC-normalized characters; lower-cases as
+/// [`normalize_into`] does. Leaves the last word in `word`.
+fn each_word_of_chars(chars: impl Iterator<Item = char>, word: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
+    let mut take = |c: char, word: &mut Vec<u8>| {
+        if c.is_alphanumeric() {
+            let mut utf8 = [0u8; 4];
+            word.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        } else if !word.is_empty() {
+            f(word);
+            word.clear();
+        }
+    };
+    for c in chars {
+        if c.is_ascii() {
+            take(c.to_ascii_lowercase(), word);
+        } else if c.is_uppercase() {
+            c.to_lowercase().for_each(|l| take(l, word));
+        } else {
+            take(c, word);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +231,49 @@ mod tests {
         // Force the Unicode path by appending a non-ASCII char, then compare the common prefix.
         normalize_into(&format!("{ascii}\u{e9}"), &mut via_unicode);
         assert_eq!(via_unicode.trim_end_matches('\u{e9}'), normalize(ascii));
+    }
+
+    #[test]
+    fn each_word_equals_the_words_of_the_normalized_text() {
+        let texts = [
+            "  The \u{201c}Quick\u{201d}\u{2014}Fox\u{2019}s\n\n\tDEN  2024!",
+            "\u{ff21}\u{ff22} \u{ff11}\u{ff12} \u{fb01}ne cafe\u{301} Caf\u{e9}",
+            "\u{130}stanbul \u{1c5}ungla \u{3a3}\u{39f}\u{3a6}\u{399}\u{391} M\u{fc}nchen-Stra\u{df}e \u{2460}\u{b2}",
+            "plain ascii, only: words and 12,500 numbers",
+            "\u{5317}\u{4eac} \u{65e5}\u{672c}\u{8a9e} \u{645}\u{631}\u{62d}\u{628}\u{627} e\u{301}\u{300}",
+            "",
+            " ,;. ",
+        ];
+        let mut buf = Vec::new();
+        for text in texts {
+            let mut got: Vec<String> = Vec::new();
+            each_word(text, &mut buf, |w| got.push(String::from_utf8(w.to_vec()).unwrap()));
+            let normalized = normalize(text);
+            let want: Vec<&str> = words(&normalized).collect();
+            assert_eq!(got, want, "{text:?}");
+            let mut hashes = Vec::new();
+            each_word_hash(text, 9, &mut buf, |h| hashes.push(h));
+            let want: Vec<u64> = want.iter().map(|w| hash_word(w.as_bytes(), 9)).collect();
+            assert_eq!(hashes, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_word_hashes_match_at_every_length_and_position() {
+        // Words of 1..=20 bytes, mixed case, ending at the text's end or not (the fast path
+        // loads 8 bytes at a time and must mask exactly).
+        let mut buf = Vec::new();
+        for len in 1..=20 {
+            let word: String = (0..len).map(|i| if i % 3 == 0 { 'Q' } else { (b'a' + i as u8) as char }).collect();
+            for text in [word.clone(), format!("{word} tail of text"), format!("x-{word}")] {
+                let mut got = Vec::new();
+                each_word_hash(&text, 4, &mut buf, |h| got.push(h));
+                let want: Vec<u64> = words(&normalize(&text)).map(|w| hash_word(w.as_bytes(), 4)).collect();
+                assert_eq!(got, want, "{text:?}");
+            }
+        }
+        assert_ne!(hash_word(b"ab", 1), hash_word(b"ab\0", 1));
+        assert_ne!(hash_word(b"ab", 1), hash_word(b"ab", 2));
     }
 
     #[test]

@@ -23,8 +23,7 @@ use crate::evidence::{self, Aligned};
 use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
 use crate::lsh::{self, Candidate, CandidateStats};
 use crate::minhash::MinHasher;
-use crate::normalize::normalize_into;
-use crate::shingle::Shingler;
+use crate::shingle::{ShingleScratch, Shingler};
 use crate::story::{self, Sketched, StoryFeaturizer, Vector, Weighting};
 use crate::verify::{Overlap, Relation, Scored, Verifier};
 
@@ -38,7 +37,8 @@ pub struct Doc {
     pub line: u64,
     /// Length of the original text in bytes.
     pub bytes: u32,
-    /// Number of distinct features (shingles, or story features).
+    /// Size of the document in features: shingles (repeats counted) at copy level, the larger
+    /// of that and its distinct story features at story level.
     pub features: u32,
     /// `meta.date` read as seconds since the epoch.
     pub date: Option<i64>,
@@ -119,7 +119,7 @@ pub struct Pipeline {
 /// Reusable per-thread buffers.
 #[derive(Default)]
 struct Scratch {
-    normalized: String,
+    shingle: ShingleScratch,
     features: Vec<u64>,
 }
 
@@ -152,13 +152,13 @@ impl Pipeline {
     }
 
     fn shingles_into(&self, text: &str, s: &mut Scratch) {
-        normalize_into(text, &mut s.normalized);
-        self.shingler.shingles_into(&s.normalized, &mut s.features);
+        self.shingler.shingles_into(text, &mut s.shingle, &mut s.features);
     }
 
     /// The read stage's work on one text.
     fn sketch(&self, text: &str, s: &mut Scratch) -> (usize, Sketch) {
-        self.shingles_into(text, s);
+        // Signing ignores repeats: no need to sort the shingles here.
+        self.shingler.hashes_into(text, &mut s.shingle, &mut s.features);
         let sig = self.hasher.sign(&s.features);
         let mut keys = Vec::with_capacity(self.config.lsh.bands);
         self.config.lsh.band_keys(&sig, &mut keys);

@@ -1,75 +1,92 @@
-//! Shingling: normalized text in, sorted unique u64 hashes of its word n-grams out.
+//! Shingling: text in, hashes of its word n-grams out (words as [`crate::normalize`] folds them).
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+use crate::normalize::each_word_hash;
 
-use crate::normalize::words;
-
-/// Hashes word n-grams. xxh3 with a fixed seed: shingles must be equal on every machine and
-/// version, since signatures built from them are stored and compared.
+/// Hashes word n-grams. Seeded and fixed: shingles must be equal on every machine and version,
+/// since signatures built from them are stored and compared.
 #[derive(Debug, Clone, Copy)]
 pub struct Shingler {
     n: usize,
     seed: u64,
 }
 
+/// The longest shingle, in words.
+pub const MAX_NGRAM: usize = 64;
+
+/// Reusable buffers for shingling.
+#[derive(Debug, Default)]
+pub struct ShingleScratch {
+    word: Vec<u8>,
+}
+
 impl Shingler {
-    /// `n` words per shingle (at least 1).
+    /// `n` words per shingle (1..=[`MAX_NGRAM`]; clamped).
     pub fn new(n: usize, seed: u64) -> Self {
-        Shingler { n: n.max(1), seed }
+        Shingler { n: n.clamp(1, MAX_NGRAM), seed }
     }
 
     pub fn n(&self) -> usize {
         self.n
     }
 
-    /// The shingle set of a normalized text, sorted and without repeats, written into `out`.
-    /// A text of fewer than n words (but at least one) has one shingle made of all its words;
-    /// a text without words has none.
-    pub fn shingles_into(&self, normalized: &str, out: &mut Vec<u64>) {
+    /// The hash of every word n-gram of `text`, in text order, repeats included (a multiset:
+    /// enough for signing, which ignores repeats). A text of fewer than n words (but at least
+    /// one) has one shingle made of all its words; a text without words has none.
+    pub fn hashes_into(&self, text: &str, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
         out.clear();
-        let mut window = [0u64; 64];
-        let n = self.n.min(window.len());
+        let n = self.n;
+        let mut ring = [0u64; MAX_NGRAM];
         let mut count = 0usize;
-        for word in words(normalized) {
-            let h = xxh3_64_with_seed(word.as_bytes(), self.seed);
-            if count < n {
-                window[count] = h;
-            } else {
-                window.copy_within(1..n, 0);
-                window[n - 1] = h;
-            }
+        // Where the next word goes; after n words, also where the oldest word is.
+        let mut next = 0usize;
+        each_word_hash(text, self.seed, &mut scratch.word, |h| {
+            ring[next] = h;
+            next = if next + 1 == n { 0 } else { next + 1 };
             count += 1;
             if count >= n {
-                out.push(self.combine(&window[..n]));
+                out.push(self.combine(&ring[..n], next));
             }
-        }
+        });
         if count > 0 && count < n {
-            out.push(self.combine(&window[..count]));
+            out.push(self.combine(&ring[..count], 0));
         }
+    }
+
+    /// The shingle set of `text`: [`Shingler::hashes_into`] sorted and without repeats.
+    pub fn shingles_into(&self, text: &str, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
+        self.hashes_into(text, scratch, out);
         out.sort_unstable();
         out.dedup();
     }
 
-    /// The shingle set of a normalized text; see [`Shingler::shingles_into`].
-    pub fn shingles(&self, normalized: &str) -> Vec<u64> {
+    /// The shingle set of `text`; see [`Shingler::shingles_into`].
+    pub fn shingles(&self, text: &str) -> Vec<u64> {
         let mut out = Vec::new();
-        self.shingles_into(normalized, &mut out);
+        self.shingles_into(text, &mut ShingleScratch::default(), &mut out);
         out
     }
 
-    /// The hash of a shingle: seeded xxh3 over its word hashes, little-endian.
-    fn combine(&self, words: &[u64]) -> u64 {
-        const SMALL: usize = 8;
-        if words.len() <= SMALL {
-            let mut bytes = [0u8; SMALL * 8];
-            for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
-                chunk.copy_from_slice(&w.to_le_bytes());
-            }
-            return xxh3_64_with_seed(&bytes[..words.len() * 8], self.seed);
+    /// The hash of a shingle from its word hashes, oldest first starting at `ring[start]`: a
+    /// chain of bijective steps (rotate, xor a word, multiply by an odd constant), so the result
+    /// depends on every word and on their order, then a seeded finaliser.
+    #[inline]
+    fn combine(&self, ring: &[u64], start: usize) -> u64 {
+        let mut h = self.seed ^ (ring.len() as u64).wrapping_mul(GOLDEN);
+        for &w in ring[start..].iter().chain(&ring[..start]) {
+            h = (h.rotate_left(27) ^ w).wrapping_mul(0x9fb2_1c65_1e98_df25);
         }
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        xxh3_64_with_seed(&bytes, self.seed)
+        mix(h)
     }
+}
+
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// splitmix64's finalizer: a bijective mix of 64 bits.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -93,14 +110,33 @@ mod tests {
     }
 
     #[test]
-    fn long_shingles_hash_like_short_ones() {
-        // Shingles of more than 8 words take the heap path; both paths hash the same bytes.
-        let text: String = (0..30).map(|i| format!("w{i} ")).collect();
-        let long = Shingler::new(12, 3).shingles(&text);
-        assert_eq!(long.len(), 19);
-        let words: Vec<u64> = (0..12).map(|i| xxh3_64_with_seed(format!("w{i}").as_bytes(), 3)).collect();
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        assert!(long.contains(&xxh3_64_with_seed(&bytes, 3)));
+    fn order_and_every_word_matter() {
+        let s = Shingler::new(3, 1);
+        assert_ne!(s.shingles("a b c"), s.shingles("b a c"));
+        assert_ne!(s.shingles("a b c"), s.shingles("a b d"));
+        // Long shingles: 30 words, 12 per shingle -> 19 distinct, and a changed word in the
+        // middle changes exactly the 12 shingles that hold it.
+        let words: Vec<String> = (0..30).map(|i| format!("w{i}")).collect();
+        let long = Shingler::new(12, 3);
+        let a = long.shingles(&words.join(" "));
+        assert_eq!(a.len(), 19);
+        let mut changed = words.clone();
+        changed[15] = "other".into();
+        let b = long.shingles(&changed.join(" "));
+        assert_eq!(a.iter().filter(|x| b.binary_search(x).is_err()).count(), 12);
+    }
+
+    #[test]
+    fn hashes_are_the_shingles_in_text_order_with_repeats() {
+        let s = Shingler::new(2, 5);
+        let mut out = Vec::new();
+        s.hashes_into("a b a b", &mut ShingleScratch::default(), &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0], out[2]);
+        let mut set = out.clone();
+        set.sort_unstable();
+        set.dedup();
+        assert_eq!(set, s.shingles("A, b; a b"));
     }
 
     #[test]

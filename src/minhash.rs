@@ -70,10 +70,11 @@ impl MinHasher {
         mix(item ^ mix(self.seed.wrapping_add(GOLDEN)))
     }
 
-    /// Round `round` of an item (by its base hash): its bin and its value there.
+    /// Round `round` of an item (by its base hash): its bin and its value there. Round 0 uses
+    /// the base hash itself (already mixed), later rounds a fresh mix of it.
     #[inline]
     fn draw(&self, base: u64, round: u64) -> (usize, u64) {
-        let h = mix(base.wrapping_add(round.wrapping_add(1).wrapping_mul(GOLDEN)));
+        let h = if round == 0 { base } else { mix(base.wrapping_add(round.wrapping_mul(GOLDEN))) };
         (fast_range(h >> 32, self.k), (round << 32) | (h & 0xffff_ffff))
     }
 
@@ -82,18 +83,12 @@ impl MinHasher {
     pub fn sign(&self, items: &[u64]) -> Signature {
         let mut mins = vec![EMPTY; self.k];
         let bases: Vec<u64> = items.iter().map(|&x| self.base(x)).collect();
-        let mut empty = if bases.is_empty() { 0 } else { self.k };
         let mut round = 0;
-        while empty > 0 && round < MAX_ROUNDS {
+        // Values grow with the round, so a plain minimum keeps each bin's first-round value.
+        while round < MAX_ROUNDS && !bases.is_empty() && (round == 0 || mins.contains(&EMPTY)) {
             for &b in &bases {
                 let (bin, value) = self.draw(b, round);
-                let slot = &mut mins[bin];
-                if value < *slot {
-                    if *slot == EMPTY {
-                        empty -= 1;
-                    }
-                    *slot = value;
-                }
+                mins[bin] = mins[bin].min(value);
             }
             round += 1;
         }
@@ -184,7 +179,8 @@ mod tests {
         for &size in &[1usize, 3, 10, 100, 1000, 10_000] {
             let mut abs_err = 0.0;
             let mut bound = 0.0;
-            let trials = if size >= 1000 { 40 } else { 200 };
+            // 400 pairs: the test's own noise is then ~4% of the bound, well inside the slack.
+            let trials = 400;
             for t in 0..trials {
                 let shared = (size as f64 * [0.2, 0.5, 0.8][t % 3]).round() as usize;
                 let base = lcg_set(1000 + t as u64 * 7 + size as u64, 2 * size - shared);

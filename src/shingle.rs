@@ -39,16 +39,23 @@ impl Shingler {
         let mut count = 0usize;
         // Where the next word goes; after n words, also where the oldest word is.
         let mut next = 0usize;
+        // The polynomial of the last n words: sum of w[j] * P^(n-1-j), oldest first.
+        let mut poly = 0u64;
+        let oldest_power = POLY.wrapping_pow(n as u32 - 1);
         each_word_hash(text, self.seed, &mut scratch.word, |h| {
+            if count >= n {
+                poly = poly.wrapping_sub(ring[next].wrapping_mul(oldest_power));
+            }
+            poly = poly.wrapping_mul(POLY).wrapping_add(h);
             ring[next] = h;
             next = if next + 1 == n { 0 } else { next + 1 };
             count += 1;
             if count >= n {
-                out.push(self.combine(&ring[..n], next));
+                out.push(self.finish(poly, n));
             }
         });
         if count > 0 && count < n {
-            out.push(self.combine(&ring[..count], 0));
+            out.push(self.finish(poly, count));
         }
     }
 
@@ -66,18 +73,16 @@ impl Shingler {
         out
     }
 
-    /// The hash of a shingle from its word hashes, oldest first starting at `ring[start]`: a
-    /// chain of bijective steps (rotate, xor a word, multiply by an odd constant), so the result
-    /// depends on every word and on their order, then a seeded finaliser.
+    /// A shingle's hash from the polynomial of its `words` word hashes (updated in O(1) as the
+    /// window slides; P odd, so a change in any one word always changes it): seeded, mixed.
     #[inline]
-    fn combine(&self, ring: &[u64], start: usize) -> u64 {
-        let mut h = self.seed ^ (ring.len() as u64).wrapping_mul(GOLDEN);
-        for &w in ring[start..].iter().chain(&ring[..start]) {
-            h = (h.rotate_left(27) ^ w).wrapping_mul(0x9fb2_1c65_1e98_df25);
-        }
-        mix(h)
+    fn finish(&self, poly: u64, words: usize) -> u64 {
+        mix(poly ^ self.seed ^ (words as u64).wrapping_mul(GOLDEN))
     }
 }
+
+/// The odd multiplier of the rolling n-gram polynomial.
+const POLY: u64 = 0x9fb2_1c65_1e98_df25;
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 

@@ -102,7 +102,14 @@ pub struct Config {
     /// Attach aligned sentence pairs to every reported pair.
     pub evidence: bool,
     pub story: StoryParams,
+    /// Most feature values (shingles, vector entries) of re-read documents held in memory at
+    /// once during verification; documents are re-read in blocks of this size. Results do not
+    /// depend on it.
+    pub verify_block: usize,
 }
+
+/// Default [`Config::verify_block`]: 32 Mi values, about 256 MiB of shingles.
+pub const DEFAULT_VERIFY_BLOCK: usize = 32 << 20;
 
 /// How far below the Jaccard threshold LSH is tuned.
 pub const RECALL_MARGIN: f64 = 0.1;
@@ -145,6 +152,7 @@ impl Config {
             window: None,
             evidence: false,
             story: StoryParams::default(),
+            verify_block: DEFAULT_VERIFY_BLOCK,
         })
     }
 

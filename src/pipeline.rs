@@ -210,17 +210,17 @@ impl Pipeline {
         let mut out = ScanOutput { docs, pairs: Vec::new(), clusters: Vec::new(), problems, stats, df };
         let (pairs, clusters) = match self.config.level {
             Level::Copy => {
-                let shingles = self.reread_shingles(inputs, &out.docs, involved(&cands))?;
-                out.stats.reread_docs = shingles.len();
-                let pairs: Vec<Scored> = cands
-                    .par_iter()
-                    .filter_map(|&c| self.verifier.verify(c, shingles.get(c.a), shingles.get(c.b)))
-                    .collect();
+                let (verified, reads) =
+                    self.per_pair(inputs, &out.docs, &cands, &|text, s| self.shingle_set(text, s), &|c, a, b| {
+                        self.verifier.verify(c, a, b)
+                    })?;
+                out.stats.reread_docs = reads;
+                let pairs: Vec<Scored> = verified.into_iter().flatten().collect();
                 out.stats.timings.push(("verify", started.elapsed()));
                 observer.stage("cluster");
                 let started = Instant::now();
                 let groups = cluster::components(out.docs.len(), &pairs, &window);
-                let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &Indexed::default());
+                let clusters = self.name_originals(inputs, &out.docs, groups, &pairs, &Weighting { docs: 0 }, &out)?;
                 out.stats.timings.push(("cluster", started.elapsed()));
                 (pairs, clusters)
             }
@@ -228,25 +228,34 @@ impl Pipeline {
                 // Cosine on the candidates' weighted vectors; the copy-level figures only for the
                 // pairs that are linked (every copy is: it shares nearly all features).
                 let weighting = self.weighting(out.docs.len());
-                let vectors = self.reread_each(inputs, &out.docs, involved(&cands), |text, _| {
-                    weighting.shared_vector(&self.story.features(text), &|h| out.df(h))
-                })?;
+                let (sims, reads) = self.per_pair(
+                    inputs,
+                    &out.docs,
+                    &cands,
+                    &|text, _| self.story_vector(text, &weighting, &out),
+                    &|_, a, b| story::cosine(a, b),
+                )?;
+                out.stats.reread_docs = reads;
                 // Linked: similar enough, or a copy-level candidate (checked as a copy below).
                 let floor = self.config.story.floor;
                 let linked: Vec<(Candidate, f64)> = cands
-                    .par_iter()
-                    .filter_map(|&c| {
-                        let sim = story::cosine(vectors.get(c.a), vectors.get(c.b));
-                        (sim >= floor || copy_candidates.binary_search(&c).is_ok()).then_some((c, sim))
-                    })
+                    .iter()
+                    .zip(sims)
+                    .filter(|&(c, sim)| sim >= floor || copy_candidates.binary_search(c).is_ok())
+                    .map(|(&c, sim)| (c, sim))
                     .collect();
-                let linked_docs = involved(&linked.iter().map(|x| x.0).collect::<Vec<_>>());
-                let shingles = self.reread_shingles(inputs, &out.docs, linked_docs)?;
-                out.stats.reread_docs = vectors.len();
+                let linked_pairs: Vec<Candidate> = linked.iter().map(|x| x.0).collect();
+                let (overlaps, _) = self.per_pair(
+                    inputs,
+                    &out.docs,
+                    &linked_pairs,
+                    &|text, s| self.shingle_set(text, s),
+                    &|_, a, b| Overlap::of(a, b),
+                )?;
                 let scored: Vec<(Scored, bool)> = linked
-                    .par_iter()
-                    .filter_map(|&(c, sim)| {
-                        let overlap = Overlap::of(shingles.get(c.a), shingles.get(c.b));
+                    .iter()
+                    .zip(overlaps)
+                    .filter_map(|(&(c, sim), overlap)| {
                         let copy = self.verifier.is_copy(&overlap);
                         let relation = relation_of(&overlap, copy);
                         (copy || sim >= floor).then(|| {
@@ -269,7 +278,7 @@ impl Pipeline {
                     .filter(|(p, copy)| *copy || same_group(&group_of, p).is_some())
                     .map(|(p, _)| p)
                     .collect();
-                let clusters = self.name_originals(&out.docs, groups, &pairs, &shingles, &vectors);
+                let clusters = self.name_originals(inputs, &out.docs, groups, &pairs, &weighting, &out)?;
                 out.stats.timings.push(("cluster", started.elapsed()));
                 (pairs, clusters)
             }
@@ -425,12 +434,64 @@ impl Pipeline {
         kept
     }
 
-    /// The shingle sets of `which` (sorted document indices), read again.
-    fn reread_shingles(&self, inputs: &Inputs, docs: &[Doc], which: Vec<u32>) -> Result<Indexed<Vec<u64>>> {
-        self.reread_each(inputs, docs, which, |text, s| {
-            self.shingles_into(text, s);
-            std::mem::take(&mut s.features)
-        })
+    /// The sorted, distinct shingles of a text.
+    fn shingle_set(&self, text: &str, s: &mut Scratch) -> Vec<u64> {
+        self.shingles_into(text, s);
+        std::mem::take(&mut s.features)
+    }
+
+    /// The story vector of a text under the corpus weights, restricted to features other
+    /// documents hold too (the only ones a cosine can use).
+    fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput) -> Vector {
+        weighting.shared_vector(&self.story.features(text), &|h| scan.df(h))
+    }
+
+    /// `score(pair, item(a), item(b))` for every pair, in order, where `item` is computed from
+    /// a document's re-read text. Documents are read again in blocks whose items stay within
+    /// [`Config::verify_block`] (estimated from [`Doc::features`]), so memory is bounded
+    /// however many candidates there are; a document with pairs in several blocks is read once
+    /// per block. Also returns the number of document reads.
+    fn per_pair<T: Send + Sync, R: Send>(
+        &self,
+        inputs: &Inputs,
+        docs: &[Doc],
+        pairs: &[Candidate],
+        item: &(dyn Fn(&str, &mut Scratch) -> T + Sync),
+        score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
+    ) -> Result<(Vec<R>, usize)> {
+        let mut out: Vec<R> = Vec::with_capacity(pairs.len());
+        let mut reads = 0;
+        let mut block_of = vec![u32::MAX; docs.len()];
+        let mut block = 0u32;
+        let mut start = 0;
+        while start < pairs.len() {
+            // Grow the block while its documents' features fit (always at least one pair).
+            let (mut end, mut size, mut which) = (start, 0usize, Vec::new());
+            while end < pairs.len() {
+                let c = pairs[end];
+                let new: Vec<u32> = [c.a, c.b].into_iter().filter(|&d| block_of[d as usize] != block).collect();
+                let extra: usize = new.iter().map(|&d| docs[d as usize].features.max(1) as usize).sum();
+                if end > start && size + extra > self.config.verify_block {
+                    break;
+                }
+                for d in new {
+                    if block_of[d as usize] != block {
+                        block_of[d as usize] = block;
+                        which.push(d);
+                    }
+                }
+                size += extra;
+                end += 1;
+            }
+            which.sort_unstable();
+            reads += which.len();
+            let items = self.reread_each(inputs, docs, which, item)?;
+            let get = |d: u32| items.item(d).expect("every document of the block was read");
+            out.par_extend(pairs[start..end].par_iter().map(|&c| score(c, get(c.a), get(c.b))));
+            start = end;
+            block += 1;
+        }
+        Ok((out, reads))
     }
 
     /// `f` applied to the text of each of `which` (sorted document indices), read again, in
@@ -440,7 +501,7 @@ impl Pipeline {
         inputs: &Inputs,
         docs: &[Doc],
         which: Vec<u32>,
-        f: impl Fn(&str, &mut Scratch) -> T + Sync,
+        f: &(dyn Fn(&str, &mut Scratch) -> T + Sync),
     ) -> Result<Indexed<T>> {
         let items: Vec<T> = which
             .par_iter()
@@ -453,15 +514,17 @@ impl Pipeline {
         Ok(Indexed { slot, items })
     }
 
-    /// Picks each group's original and scores every member against it.
+    /// Picks each group's original and scores every member against it (members' texts are
+    /// read again, in blocks: see [`Pipeline::per_pair`]).
     fn name_originals(
         &self,
+        inputs: &Inputs,
         docs: &[Doc],
         groups: Vec<Vec<u32>>,
         pairs: &[Scored],
-        shingles: &Indexed<Vec<u64>>,
-        vectors: &Indexed<Vector>,
-    ) -> Vec<Cluster> {
+        weighting: &Weighting,
+        scan: &ScanOutput,
+    ) -> Result<Vec<Cluster>> {
         let group_of = group_index(docs.len(), &groups);
         let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); groups.len()];
         for p in pairs {
@@ -474,25 +537,53 @@ impl Pipeline {
             let wire = [&doc.meta.source, &doc.meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s));
             Facts { id: &doc.id, date: doc.date, length: doc.features as usize, wire }
         };
-        let mut clusters: Vec<Cluster> = groups
+        let originals: Vec<u32> = groups
             .par_iter()
             .zip(pairs_of.par_iter())
-            .map(|(members, inner)| {
-                let original = cluster::pick_original(members, inner, &facts, self.config.containment);
+            .map(|(members, inner)| cluster::pick_original(members, inner, &facts, self.config.containment))
+            .collect();
+        // Every member against its original: from the verified pair when there is one, else
+        // scored here, as the pair would have been.
+        let verified: ahash::AHashMap<(u32, u32), (f64, Relation)> =
+            pairs.iter().map(|p| ((p.a.min(p.b), p.a.max(p.b)), (p.score, p.relation))).collect();
+        let known = |o: u32, m: u32| verified.get(&(o.min(m), o.max(m))).copied();
+        let against: Vec<Candidate> = groups
+            .iter()
+            .zip(&originals)
+            .flat_map(|(members, &o)| members.iter().filter(move |&&m| m != o).map(move |&m| Candidate { a: o, b: m }))
+            .filter(|c| known(c.a, c.b).is_none())
+            .collect();
+        let story = self.config.level == Level::Story;
+        let (scores, _) = self.per_pair(
+            inputs,
+            docs,
+            &against,
+            &|text, s| {
+                let vector = if story { self.story_vector(text, weighting, scan) } else { Vector::new() };
+                (self.shingle_set(text, s), vector)
+            },
+            &|_, (sa, va), (sb, vb)| {
+                let overlap = Overlap::of(sa, sb);
+                if story {
+                    (story::cosine(va, vb), relation_of(&overlap, self.verifier.is_copy(&overlap)))
+                } else {
+                    (overlap.score(), Relation::of_overlap(&overlap))
+                }
+            },
+        )?;
+        let mut scores = scores.into_iter();
+        let mut clusters: Vec<Cluster> = groups
+            .into_iter()
+            .zip(originals)
+            .map(|(members, original)| {
                 let members = members
-                    .iter()
-                    .map(|&m| {
+                    .into_iter()
+                    .map(|m| {
                         if m == original {
                             return Member { doc: m, score: 1.0, relation: None };
                         }
-                        let overlap = Overlap::of(shingles.get(original), shingles.get(m));
-                        let (score, relation) = match self.config.level {
-                            Level::Copy => (overlap.score(), Relation::of_overlap(&overlap)),
-                            Level::Story => (
-                                story::cosine(vectors.get(original), vectors.get(m)),
-                                relation_of(&overlap, self.verifier.is_copy(&overlap)),
-                            ),
-                        };
+                        let (score, relation) = known(original, m)
+                            .unwrap_or_else(|| scores.next().expect("one score per unverified member"));
                         Member { doc: m, score, relation: Some(relation) }
                     })
                     .collect();
@@ -500,7 +591,7 @@ impl Pipeline {
             })
             .collect();
         cluster::sort_clusters(&mut clusters, &|d| docs[d as usize].id.clone());
-        clusters
+        Ok(clusters)
     }
 
     /// Up to `max` aligned sentence pairs of documents `a` and `b`, quoted from their
@@ -549,17 +640,13 @@ impl<T> Default for Indexed<T> {
     }
 }
 
-impl<E> Indexed<Vec<E>> {
-    /// The value of `doc`; empty when it was not computed.
-    fn get(&self, doc: u32) -> &[E] {
+impl<T> Indexed<T> {
+    /// The value of `doc`, if it was computed.
+    fn item(&self, doc: u32) -> Option<&T> {
         match self.slot.get(doc as usize) {
-            Some(&i) if i != u32::MAX => &self.items[i as usize],
-            _ => &[],
+            Some(&i) if i != u32::MAX => Some(&self.items[i as usize]),
+            _ => None,
         }
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
     }
 }
 
@@ -576,14 +663,6 @@ fn group_index(docs: usize, groups: &[Vec<u32>]) -> Vec<u32> {
 fn same_group(group_of: &[u32], pair: &Scored) -> Option<u32> {
     let g = group_of[pair.a as usize];
     (g != u32::MAX && g == group_of[pair.b as usize]).then_some(g)
-}
-
-/// The sorted, distinct documents of some candidate pairs.
-fn involved(cands: &[Candidate]) -> Vec<u32> {
-    let mut docs: Vec<u32> = cands.iter().flat_map(|c| [c.a, c.b]).collect();
-    docs.par_sort_unstable();
-    docs.dedup();
-    docs
 }
 
 /// "file:line" (or "file" for a whole text file) of a document, for messages.

@@ -12,6 +12,8 @@ use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::normalize::hash_word;
+
 /// Seed of story feature hashes. Fixed: part of the stored-signature format.
 pub const STORY_SEED: u64 = 0x7374_6f72_7966_6531; // "storyfe1"
 
@@ -222,6 +224,39 @@ fn strip_apostrophe(w: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A possessive or contraction tail (after the apostrophe), in any case.
+fn is_clitic(tail: &[u8]) -> bool {
+    let mut t = [0u8; 2];
+    if tail.is_empty() || tail.len() > 2 {
+        return false;
+    }
+    for (d, s) in t.iter_mut().zip(tail) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(&t[..tail.len()], b"s" | b"t" | b"d" | b"m" | b"ll" | b"re" | b"ve")
+}
+
+/// The key of a number token (ASCII digits and inner separators): as
+/// `key(Kind::Number, normalize_number(n))`, without allocating.
+fn number_key(n: &[u8]) -> u64 {
+    let mut buf = [0u8; 64];
+    if n.len() > buf.len() {
+        let n = std::str::from_utf8(n).unwrap_or_default();
+        return key(Kind::Number, normalize_number(n).as_bytes());
+    }
+    let mut len = 0;
+    for &c in n.iter().filter(|&&c| c != b',') {
+        buf[len] = c;
+        len += 1;
+    }
+    let digits = &buf[..len];
+    let whole = match digits.iter().position(|&c| c == b'.') {
+        Some(dot) if dot + 1 < len && digits[dot + 1..].iter().all(|&c| c == b'0') => &digits[..dot],
+        _ => digits,
+    };
+    key(Kind::Number, whole)
+}
+
 fn normalize_number(n: &str) -> String {
     let n = n.replace(',', "");
     match n.split_once('.') {
@@ -278,8 +313,14 @@ fn name_key(word_key: u64) -> u64 {
 /// Words looked up per thread before the cache is cleared (bounds its memory).
 const WORD_CACHE_LIMIT: usize = 200_000;
 
+/// Slots of the per-thread direct-mapped cache in front of [`WORDS`] (a power of two): the
+/// few thousand commonest words, which are most tokens, stay in fast memory.
+const FRONT_SLOTS: usize = 16384;
+
 thread_local! {
-    /// Word analyses by the xxh3 hash of the lower-cased word.
+    /// Recent word analyses by hash, one per slot.
+    static FRONT: std::cell::RefCell<Vec<Option<(u64, WordInfo)>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Word analyses by the hash of the lower-cased word.
     static WORDS: std::cell::RefCell<ahash::AHashMap<u64, WordInfo>> = std::cell::RefCell::new(ahash::AHashMap::new());
 }
 
@@ -404,58 +445,187 @@ impl StoryFeaturizer {
 
     /// Calls `emit(kind, key, background share)` for every feature occurrence.
     fn visit(&self, text: &str, emit: &mut impl FnMut(Kind, u64, f64)) {
-        let folded = fold(text);
-        let mut prev: Option<(u64, f64)> = None;
-        let mut lower = String::new();
-        WORDS.with(|cache| {
+        if text.is_ascii() {
+            return self.visit_ascii(text.as_bytes(), emit);
+        }
+        self.visit_tokens(text, emit);
+    }
+
+    /// The word analysis of a lower-cased word: from the thread's small direct-mapped cache of
+    /// recent words, else its full cache, else computed.
+    #[inline]
+    fn info(&self, lower: &[u8]) -> WordInfo {
+        let h = hash_word(lower, STORY_SEED);
+        let slot = (h as usize) & (FRONT_SLOTS - 1);
+        if let Some(info) = FRONT.with(|front| {
+            let front = front.borrow();
+            front.get(slot).and_then(|e| e.filter(|e| e.0 == h)).map(|e| e.1)
+        }) {
+            return info;
+        }
+        let info = WORDS.with(|cache| {
             let mut cache = cache.borrow_mut();
             if cache.len() > WORD_CACHE_LIMIT {
                 cache.clear();
             }
-            for token in tokens(&folded) {
-                let (word, sentence_start) = match token {
-                    Token::SentenceEnd => {
-                        prev = None;
-                        continue;
-                    }
-                    Token::Number(n) => {
-                        emit(Kind::Number, key(Kind::Number, normalize_number(n).as_bytes()), NUMBER_SHARE);
-                        prev = None;
-                        continue;
-                    }
-                    Token::Word { text, sentence_start } => (strip_apostrophe(text), sentence_start),
-                };
-                lower.clear();
-                if word.is_ascii() {
-                    lower.push_str(&word);
-                    lower.make_ascii_lowercase();
-                } else {
-                    lower.extend(word.chars().flat_map(char::to_lowercase));
-                }
-                let info = *cache
-                    .entry(xxh3_64_with_seed(lower.as_bytes(), STORY_SEED))
-                    .or_insert_with(|| self.analyse(&lower));
-                if info.flags & NUMBER != 0 {
-                    emit(Kind::Number, info.key, NUMBER_SHARE);
-                    prev = None;
-                    continue;
-                }
-                let acronym = || word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
-                if info.flags & SHORT != 0 || (info.flags & STOP != 0 && !acronym()) {
-                    prev = None;
-                    continue;
-                }
-                let share = info.share as f64;
-                emit(Kind::Word, info.key, share);
-                if !sentence_start && word.starts_with(char::is_uppercase) {
-                    emit(Kind::Name, name_key(info.key), share);
-                }
-                if let Some((p, pshare)) = prev {
-                    emit(Kind::Bigram, bigram_key(p, info.stem), pshare * share);
-                }
-                prev = Some((info.stem, share));
-            }
+            // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
+            *cache.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()))
         });
+        FRONT.with(|front| {
+            let mut front = front.borrow_mut();
+            if front.is_empty() {
+                front.resize(FRONT_SLOTS, None);
+            }
+            front[slot] = Some((h, info));
+        });
+        info
+    }
+
+    /// [`StoryFeaturizer::visit`] for ASCII text: the same features as folding, tokenizing and
+    /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in one pass over the bytes
+    /// without allocating (a test holds the two paths equal).
+    fn visit_ascii(&self, b: &[u8], emit: &mut impl FnMut(Kind, u64, f64)) {
+        let apostrophe = |c: u8| c == b'\'' || c == b'`';
+        let mut prev: Option<(u64, f64)> = None;
+        let mut start = true;
+        let mut lower = [0u8; 64];
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_digit() {
+                let begin = i;
+                i += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_digit()
+                        || (matches!(b[i], b'.' | b',' | b':') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+                {
+                    i += 1;
+                }
+                emit(Kind::Number, number_key(&b[begin..i]), NUMBER_SHARE);
+                prev = None;
+                start = false;
+            } else if c.is_ascii_alphabetic() {
+                let begin = i;
+                let mut first_apostrophe = None;
+                i += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_alphabetic()
+                        || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
+                {
+                    if apostrophe(b[i]) && first_apostrophe.is_none() {
+                        first_apostrophe = Some(i);
+                    }
+                    i += 1;
+                }
+                let sentence_start = start;
+                start = false;
+                // The word without its possessive or contraction tail, apostrophes dropped.
+                let raw = &b[begin..i];
+                let word: &[u8] = match first_apostrophe {
+                    Some(a) if is_clitic(&b[a + 1..i]) => &b[begin..a],
+                    _ => raw,
+                };
+                let mut n = 0;
+                for &x in word {
+                    if !apostrophe(x) && n < lower.len() {
+                        lower[n] = x.to_ascii_lowercase();
+                        n += 1;
+                    }
+                }
+                if n == lower.len() {
+                    // A 64-letter "word": rare enough for the general path.
+                    let folded = String::from_utf8_lossy(raw).replace('`', "'");
+                    self.visit_word(&strip_apostrophe(&folded), sentence_start, &mut prev, emit);
+                    continue;
+                }
+                let info = self.info(&lower[..n]);
+                let letters = || word.iter().filter(|x| !apostrophe(**x));
+                let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
+                let capitalised = word[0].is_ascii_uppercase();
+                self.emit_word(info, acronym, capitalised, sentence_start, &mut prev, emit);
+            } else {
+                if matches!(c, b'.' | b'!' | b'?' | b'\n') {
+                    prev = None;
+                    start = true;
+                }
+                i += 1;
+            }
+        }
+    }
+
+    /// The general path of [`StoryFeaturizer::visit`]: fold, tokenize, analyse each word.
+    fn visit_tokens(&self, text: &str, emit: &mut impl FnMut(Kind, u64, f64)) {
+        let folded = fold(text);
+        let mut prev: Option<(u64, f64)> = None;
+        for token in tokens(&folded) {
+            let (word, sentence_start) = match token {
+                Token::SentenceEnd => {
+                    prev = None;
+                    continue;
+                }
+                Token::Number(n) => {
+                    emit(Kind::Number, key(Kind::Number, normalize_number(n).as_bytes()), NUMBER_SHARE);
+                    prev = None;
+                    continue;
+                }
+                Token::Word { text, sentence_start } => (strip_apostrophe(text), sentence_start),
+            };
+            self.visit_word(&word, sentence_start, &mut prev, emit);
+        }
+    }
+
+    /// Analyses one word token (apostrophe tail already stripped) and emits its features.
+    fn visit_word(
+        &self,
+        word: &str,
+        sentence_start: bool,
+        prev: &mut Option<(u64, f64)>,
+        emit: &mut impl FnMut(Kind, u64, f64),
+    ) {
+        let mut lower = String::with_capacity(word.len());
+        if word.is_ascii() {
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        let info = self.info(lower.as_bytes());
+        let acronym = || word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
+        let capitalised = word.starts_with(char::is_uppercase);
+        self.emit_word(info, acronym, capitalised, sentence_start, prev, emit);
+    }
+
+    /// Emits a word's features (word, name, bigram with the previous word) or skips it
+    /// (numbers named in words become number features; stopwords and single letters end a
+    /// bigram run).
+    #[inline]
+    fn emit_word(
+        &self,
+        info: WordInfo,
+        acronym: impl Fn() -> bool,
+        capitalised: bool,
+        sentence_start: bool,
+        prev: &mut Option<(u64, f64)>,
+        emit: &mut impl FnMut(Kind, u64, f64),
+    ) {
+        if info.flags & NUMBER != 0 {
+            emit(Kind::Number, info.key, NUMBER_SHARE);
+            *prev = None;
+            return;
+        }
+        if info.flags & SHORT != 0 || (info.flags & STOP != 0 && !acronym()) {
+            *prev = None;
+            return;
+        }
+        let share = info.share as f64;
+        emit(Kind::Word, info.key, share);
+        if !sentence_start && capitalised {
+            emit(Kind::Name, name_key(info.key), share);
+        }
+        if let Some((p, pshare)) = *prev {
+            emit(Kind::Bigram, bigram_key(p, info.stem), pshare * share);
+        }
+        *prev = Some((info.stem, share));
     }
 }
 
@@ -686,6 +856,53 @@ pub fn cosine(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn all_features(f: &StoryFeaturizer, text: &str, fast: bool) -> Vec<(Kind, u64, u64)> {
+        let mut out = Vec::new();
+        let mut emit = |k, h, share: f64| out.push((k, h, share.to_bits()));
+        if fast {
+            f.visit_ascii(text.as_bytes(), &mut emit);
+        } else {
+            f.visit_tokens(text, &mut emit);
+        }
+        out
+    }
+
+    #[test]
+    fn ascii_path_equals_the_general_path() {
+        let f = StoryFeaturizer::default();
+        let long: String = "x".repeat(70);
+        let mut texts: Vec<String> = [
+            "Putin's aides said the Kremlin's talks, on 1,200.00 tons at 10:30, were OFF. US and UN'S staff",
+            "rock'n'roll o'clock dogs' I'm we'll Bill'll THEY'VE it`s Don`t. 3.14 and 1. and 2,5 and .5 twelve Twelve",
+            "A b. C d! E? f\nG h I'd Ll 'quoted' ``double``",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.push(format!("before {long} after {long}'s Mid"));
+        let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
+        for entry in std::fs::read_dir(seeds).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            texts.push(text.chars().filter(char::is_ascii).collect());
+        }
+        // Random mixtures of the characters the tokenizer treats specially.
+        let alphabet = b"aZq9 0.,:'`!?\nAB -";
+        let mut state = 7u64;
+        for _ in 0..3000 {
+            let len = 1 + (state % 40) as usize;
+            let t: String = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[((state >> 33) % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            texts.push(t);
+        }
+        for t in &texts {
+            assert_eq!(all_features(&f, t, true), all_features(&f, t, false), "{t:?}");
+        }
+    }
 
     #[test]
     fn tokens_track_sentence_starts_and_numbers() {

@@ -22,11 +22,13 @@
 //! # Ok::<(), wiredup::error::Error>(())
 //! ```
 
+pub mod check;
 pub mod cluster;
 pub mod config;
 pub mod date;
 pub mod error;
 pub mod evidence;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod minhash;

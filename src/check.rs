@@ -128,7 +128,8 @@ pub fn check(
             if signed.eligible[d] {
                 for b in 0..bands {
                     let before = hits.len();
-                    let total = index.band_hits(b, signed.keys[d * bands + b], before + config.max_bucket, &mut hits)?;
+                    let total =
+                        index.band_hits(b, signed.keys[d * bands + b], before + config.max_bucket, &mut hits)?;
                     oversized += (total > config.max_bucket) as usize;
                 }
             }
@@ -167,7 +168,8 @@ pub fn check(
     let mut indexed_docs: Vec<u32> = per_doc.iter().flat_map(|x| x.0.iter().copied()).collect();
     indexed_docs.par_sort_unstable();
     indexed_docs.dedup();
-    let indexed: Vec<Prepared> = indexed_docs.par_iter().map(|&a| Ok(prepare(index.text(a)?))).collect::<Result<_>>()?;
+    let indexed: Vec<Prepared> =
+        indexed_docs.par_iter().map(|&a| Ok(prepare(index.text(a)?))).collect::<Result<_>>()?;
     stats.reread_indexed = indexed.len();
     let mut new_docs: Vec<u32> = (0..n as u32)
         .filter(|&d| !per_doc[d as usize].0.is_empty())
@@ -190,7 +192,10 @@ pub fn check(
         Vec::new()
     };
     let indexed_vectors: Vec<Vector> = if story {
-        indexed.par_iter().map(|p| weighting.vector(&p.features, &|h| index.df(h).unwrap_or(1) + new_count(h))).collect()
+        indexed
+            .par_iter()
+            .map(|p| weighting.vector(&p.features, &|h| index.df(h).unwrap_or(1) + new_count(h)))
+            .collect()
     } else {
         Vec::new()
     };
@@ -259,9 +264,8 @@ pub fn check(
     let mut out = CheckOutput { docs: signed.docs, problems: signed.problems, stats, ..CheckOutput::default() };
     for m in matches.iter().flatten() {
         if let Target::Indexed(a) = m.target {
-            if !out.indexed.contains_key(&a) {
-                let path = index.file(a)?.path.clone();
-                out.indexed.insert(a, (index.doc(a)?, path));
+            if let std::collections::btree_map::Entry::Vacant(e) = out.indexed.entry(a) {
+                e.insert((index.doc(a)?, index.file(a)?.path.clone()));
             }
         }
     }

@@ -46,7 +46,9 @@ pub enum IndexError {
     Corrupt { path: PathBuf, what: String },
     #[error("{path}: index format version {found} is newer than this wiredup reads ({supported}); upgrade wiredup")]
     FutureVersion { path: PathBuf, found: u32, supported: u32 },
-    #[error("{path}: index format version {found} is no longer read (this wiredup reads {supported}); rebuild the index")]
+    #[error(
+        "{path}: index format version {found} is no longer read (this wiredup reads {supported}); rebuild the index"
+    )]
     OldVersion { path: PathBuf, found: u32, supported: u32 },
     #[error("the index was built with {what} {index}, but {given_by} {given}; {advice}")]
     Mismatch { what: &'static str, index: String, given_by: &'static str, given: String, advice: &'static str },

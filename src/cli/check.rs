@@ -188,8 +188,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             let mut inputs = Inputs::open(&args.against, config.fields.clone())?;
             let signed = Pipeline::new(config.clone()).read(&mut inputs, &console)?;
             let sketch = if story { index::INDEX_SKETCH } else { 0 };
-            let data =
-                SegmentData::from_signed(&signed, &inputs, &config.fields.text, config.lsh.bands, sketch, Paths::InMemory)?;
+            let data = SegmentData::from_signed(
+                &signed,
+                &inputs,
+                &config.fields.text,
+                config.lsh.bands,
+                sketch,
+                Paths::InMemory,
+            )?;
             let index = Index::in_memory(params, config.threshold, config.containment, &data)?;
             _archive_inputs = Some(inputs);
             let shown = args.against.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");

@@ -287,8 +287,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let opened = started.elapsed();
     let p = index.params;
     let size = index.size();
-    let (sketch, df) =
-        index.segments.iter().map(|s| s.story_entries()).fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    let (sketch, df) = index.segments.iter().map(|s| s.story_entries()).fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
     let segments: Vec<serde_json::Value> = index
         .manifest
         .segments

@@ -124,7 +124,8 @@ pub fn u64_le(b: &[u8]) -> u64 {
     u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
 }
 
-fn checksum(bytes: &[u8]) -> u64 {
+/// The checksum of headers and sections.
+pub fn checksum(bytes: &[u8]) -> u64 {
     xxh3_64_with_seed(bytes, CHECKSUM_SEED)
 }
 
@@ -182,7 +183,12 @@ pub fn parse(path: &Path, bytes: &[u8], kind: Kind, names: &dyn Fn(u32) -> &'sta
     let stored = u64_le(&bytes[header_len - 8..]);
     let found = checksum(&bytes[..header_len - 8]);
     if stored != found {
-        return Err(IndexError::Checksum { path: path.to_path_buf(), what: "the header".into(), expected: stored, found });
+        return Err(IndexError::Checksum {
+            path: path.to_path_buf(),
+            what: "the header".into(),
+            expected: stored,
+            found,
+        });
     }
     let version = u32_le(&bytes[8..]);
     if version > FORMAT_VERSION {
@@ -263,6 +269,12 @@ pub fn write_atomic(path: &Path, kind: Kind, params: &Params, sections: &[(u32, 
         out.write_all(bytes).map_err(io)?;
     }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
+    // Temporary files are private (0600); an index is as readable as any file the user writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     sync_dir(dir)?;

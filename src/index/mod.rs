@@ -35,8 +35,8 @@ use crate::error::{Error, IndexError, Result};
 use crate::input::Inputs;
 use crate::pipeline::{Observer, Pipeline, Signed};
 
-pub use format::Params;
 use format::Kind;
+pub use format::Params;
 pub use segment::{DocEntry, FileEntry, Paths, Segment, SegmentData};
 
 /// Story features kept per indexed document (of the 100 a scan keeps): the heaviest carry most
@@ -348,7 +348,9 @@ pub fn read_manifest(dir: &Path) -> Result<(Params, Manifest)> {
 }
 
 fn valid_segment_name(name: &str) -> bool {
-    name.strip_prefix("seg-").and_then(|s| s.strip_suffix(".wdx")).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    name.strip_prefix("seg-")
+        .and_then(|s| s.strip_suffix(".wdx"))
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn write_manifest(dir: &Path, params: &Params, manifest: &Manifest) -> Result<()> {
@@ -489,7 +491,9 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     let index = Index::open(dir)?;
     let config = pipeline.config();
     if params_of(config, index.has_story()) != index.params {
-        return Err(IndexError::Corrupt { path: dir.to_path_buf(), what: "add: signing parameters differ".into() }.into());
+        return Err(
+            IndexError::Corrupt { path: dir.to_path_buf(), what: "add: signing parameters differ".into() }.into()
+        );
     }
     let signed = pipeline.read(inputs, observer)?;
     observer.stage("write");

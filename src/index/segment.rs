@@ -187,8 +187,10 @@ impl SegmentData {
         let n = signed.docs.len();
         seg.bands = (0..bands)
             .map(|b| {
-                let mut col: Vec<(u32, u32)> =
-                    (0..n).filter(|&d| signed.eligible[d]).map(|d| (short(signed.keys[d * bands + b]), d as u32)).collect();
+                let mut col: Vec<(u32, u32)> = (0..n)
+                    .filter(|&d| signed.eligible[d])
+                    .map(|d| (short(signed.keys[d * bands + b]), d as u32))
+                    .collect();
                 col.sort_unstable();
                 col
             })

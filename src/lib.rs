@@ -9,6 +9,9 @@
 //! 5. [`verify`]: candidate pair -> exact Jaccard and containment -> scored pair;
 //! 6. [`cluster`]: scored pairs -> clusters with their original; [`report`]: -> JSONL, summaries.
 //!
+//! [`index`] keeps an archive's signatures on disk, and [`check`] matches new documents against
+//! it with the same stages.
+//!
 //! [`pipeline::Pipeline`] runs them in order over [`input::Inputs`]:
 //!
 //! ```no_run

@@ -478,3 +478,17 @@ fn check_output_is_the_same_at_any_thread_count() {
     assert!(json_lines(&one).iter().filter(|r| r["fail"] == true).count() > 10);
     assert_eq!(one.stdout, two.stdout);
 }
+
+#[test]
+fn building_over_an_index_replaces_it() {
+    let (dir, idx, new) = small_index();
+    let other = dir.path().join("other.jsonl");
+    write_corpus(&other, &synthetic_corpus(30, 77));
+    let out = wiredup(&["index", "build", s(&idx), s(&other), "-q"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&wiredup(&["index", "info", s(&idx)], None)).contains("documents: 30"));
+    assert_eq!(wiredup(&["check", "--index", s(&idx), s(&new)], None).status.code(), Some(0));
+    let segments =
+        std::fs::read_dir(&idx).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "wdx"));
+    assert_eq!(segments.count(), 1, "the old segment is gone");
+}

@@ -86,24 +86,14 @@ pub fn params_of(config: &Config, story: bool) -> Params {
 /// Refuses parameters of an index that this build of wiredup cannot match: other algorithm
 /// versions or seeds. Names both values.
 pub fn check_compatible(index: &Params) -> Result<(), IndexError> {
-    let ours = Params { sketch: index.sketch, ngram: index.ngram, num_perm: index.num_perm, ..*index };
-    let current = Params {
-        signature_version: config::SIGNATURE_VERSION,
-        normalization_version: crate::normalize::NORMALIZATION_VERSION,
-        shingle_seed: config::SHINGLE_SEED,
-        minhash_seed: config::MINHASH_SEED,
-        band_seed: config::BAND_SEED,
-        story_seed: crate::story::STORY_SEED,
-        ..ours
-    };
     let rebuild = "rebuild the index with `wiredup index build`";
     let checks: [(&'static str, u64, u64); 6] = [
-        ("signature version", index.signature_version as u64, current.signature_version as u64),
-        ("normalization version", index.normalization_version as u64, current.normalization_version as u64),
-        ("shingle seed", index.shingle_seed, current.shingle_seed),
-        ("MinHash seed", index.minhash_seed, current.minhash_seed),
-        ("band seed", index.band_seed, current.band_seed),
-        ("story seed", index.story_seed, current.story_seed),
+        ("signature version", index.signature_version as u64, config::SIGNATURE_VERSION as u64),
+        ("normalization version", index.normalization_version as u64, crate::normalize::NORMALIZATION_VERSION as u64),
+        ("shingle seed", index.shingle_seed, config::SHINGLE_SEED),
+        ("MinHash seed", index.minhash_seed, config::MINHASH_SEED),
+        ("band seed", index.band_seed, config::BAND_SEED),
+        ("story seed", index.story_seed, crate::story::STORY_SEED),
     ];
     for (what, i, c) in checks {
         if i != c {

@@ -43,6 +43,14 @@ impl Default for Fields {
 pub const SHINGLE_SEED: u64 = 0x7769_7265_6475_7031; // "wiredup1"
 pub const MINHASH_SEED: u64 = 0x6d69_6e68_6173_6831; // "minhash1"
 pub const BAND_SEED: u64 = 0x6261_6e64_6b65_7931; // "bandkey1"
+/// Seed of the hash of each document's text that an index keeps, to notice an archive file that
+/// changed after it was indexed (xxh3: fast, and equal on every machine).
+pub const TEXT_SEED: u64 = 0x7465_7874_7375_6d31; // "textsum1"
+
+/// Version of the signature algorithm (shingle hashing, MinHash, band keys). Stored in every
+/// index; bumped whenever a change makes signatures differ, so that an old index is refused
+/// instead of silently matching nothing.
+pub const SIGNATURE_VERSION: u32 = 1;
 
 /// Largest LSH bucket turned into all its pairs; a larger one is linked as a star around its
 /// first member (the cluster stays whole, not every pair is listed; the summary counts them).

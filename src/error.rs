@@ -26,6 +26,46 @@ pub enum Error {
     OutputIsInput { path: PathBuf },
     #[error("{0} (--strict makes the first input problem fatal)")]
     Strict(crate::input::Problem),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Why an index cannot be read, written or used. A damaged file is always one of these, never a
+/// panic or a wrong answer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{path}: not a wiredup index file (expected the magic number WIREDUPX at its start)")]
+    Foreign { path: PathBuf },
+    #[error("{path}: no index here (no manifest); create one with `wiredup index build {path} PATHS...`")]
+    Missing { path: PathBuf },
+    #[error("{path}: truncated: {what} needs bytes up to {needed}, the file has {size}")]
+    Truncated { path: PathBuf, what: String, needed: u64, size: u64 },
+    #[error("{path}: corrupt: checksum of {what} is {found:016x}, expected {expected:016x}; rebuild the index")]
+    Checksum { path: PathBuf, what: String, expected: u64, found: u64 },
+    #[error("{path}: corrupt: {what}; rebuild the index")]
+    Corrupt { path: PathBuf, what: String },
+    #[error("{path}: index format version {found} is newer than this wiredup reads ({supported}); upgrade wiredup")]
+    FutureVersion { path: PathBuf, found: u32, supported: u32 },
+    #[error(
+        "{path}: index format version {found} is no longer read (this wiredup reads {supported}); rebuild the index"
+    )]
+    OldVersion { path: PathBuf, found: u32, supported: u32 },
+    #[error("the index was built with {what} {index}, but {given_by} {given}; {advice}")]
+    Mismatch { what: &'static str, index: String, given_by: &'static str, given: String, advice: &'static str },
+    #[error("{path}: locked by process {holder} (another `wiredup index` command is writing it); wait for it, or delete the lock file if no such process runs")]
+    Locked { path: PathBuf, holder: String },
+    #[error("{path}: refusing to create an index in a folder that holds other files; name a new or empty folder")]
+    NotEmpty { path: PathBuf },
+    #[error("{name}: an index re-reads archive texts from their files, and this input is {why}; decompress it or save it to a file first")]
+    NotAFile { name: String, why: &'static str },
+    #[error("{count} document id(s) already in the index, e.g. {example:?}; an index holds one document per id (rebuild the index to replace documents)")]
+    DuplicateIds { count: usize, example: String },
+    #[error("{path}: archive document {id:?} changed since it was indexed ({what}); rebuild the index with `wiredup index build`")]
+    ArchiveChanged { path: PathBuf, id: String, what: String },
+    #[error("the index holds no story data (built with --level copy); check with --level copy, or rebuild it with --level story")]
+    NoStory,
+    #[error("{what} has {count} entries, more than the index format holds ({max})")]
+    TooLarge { what: &'static str, count: u64, max: u64 },
 }
 
 impl Error {

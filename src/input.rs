@@ -427,6 +427,34 @@ impl Inputs {
     }
 }
 
+/// Where documents can be found again, for callers (an index) that keep locations beyond a run.
+impl Inputs {
+    /// The user's file a document was read from; `None` for stdin.
+    pub fn source_path(&self, location: Location) -> Option<&Path> {
+        let (Location::Text { source } | Location::Json { source, .. }) = location;
+        self.sources[source as usize].path.as_deref()
+    }
+
+    /// The plain file a document's location points into: the user's file, or the spooled copy of
+    /// stdin or of a compressed input (which lives only as long as this `Inputs`).
+    pub fn reread_path(&self, location: Location) -> Option<&Path> {
+        let (Location::Text { source } | Location::Json { source, .. }) = location;
+        let src = &self.sources[source as usize];
+        src.reread_path.as_deref().or(src.path.as_deref())
+    }
+
+    /// Names of the inputs read through a spool (stdin, compressed files): their locations do not
+    /// point into a file of the user's.
+    pub fn spooled_names(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().filter(|s| s.path.is_none() || s.compression != Compression::None).map(|s| s.name.as_str())
+    }
+}
+
+/// The text of one JSON document (the field `fields.text`), exactly as a scan reads it.
+pub fn json_text(json: &str, fields: &Fields) -> std::result::Result<String, ProblemKind> {
+    parse_fields(json, fields).map(|p| p.text.into_owned())
+}
+
 #[cfg(unix)]
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)

@@ -9,6 +9,9 @@
 //! 5. [`verify`]: candidate pair -> exact Jaccard and containment -> scored pair;
 //! 6. [`cluster`]: scored pairs -> clusters with their original; [`report`]: -> JSONL, summaries.
 //!
+//! [`index`] keeps an archive's signatures on disk, and [`check`] matches new documents against
+//! it with the same stages.
+//!
 //! [`pipeline::Pipeline`] runs them in order over [`input::Inputs`]:
 //!
 //! ```no_run
@@ -22,11 +25,13 @@
 //! # Ok::<(), wiredup::error::Error>(())
 //! ```
 
+pub mod check;
 pub mod cluster;
 pub mod config;
 pub mod date;
 pub mod error;
 pub mod evidence;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod minhash;

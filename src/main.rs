@@ -10,6 +10,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => cli::scan::run(args),
+        Command::Index(command) => cli::index::run(command),
+        Command::Check(args) => cli::check::run(args),
     };
     match outcome {
         Ok(code) => code.into(),

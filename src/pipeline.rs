@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cluster::{self, Cluster, Edge, Facts, Member};
-use crate::config::{Config, Level, MINHASH_SEED, SHINGLE_SEED};
+use crate::config::{Config, Level, MINHASH_SEED, SHINGLE_SEED, TEXT_SEED};
 use crate::date::parse_date;
 use crate::error::{Error, Result};
 use crate::evidence::{self, Aligned};
@@ -42,6 +42,8 @@ pub struct Doc {
     pub features: u32,
     /// `meta.date` read as seconds since the epoch.
     pub date: Option<i64>,
+    /// xxh3 of the text (seeded with [`TEXT_SEED`]): an index uses it to notice a changed file.
+    pub text_hash: u64,
 }
 
 /// Hooks for a caller that wants to show progress or warnings as they happen.
@@ -144,6 +146,16 @@ impl Pipeline {
         &self.config
     }
 
+    /// The story feature extractor (the same for every run).
+    pub fn story(&self) -> &StoryFeaturizer {
+        &self.story
+    }
+
+    /// The copy-level thresholds.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
     /// The sorted, distinct word n-gram shingles of a text.
     pub fn shingles(&self, text: &str) -> Vec<u64> {
         let mut s = Scratch::default();
@@ -175,7 +187,7 @@ impl Pipeline {
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let Read { docs, keys, sketches, eligible, df, problems, mut stats } = self.read(inputs, observer)?;
+        let Signed { docs, keys, sketches, eligible, df, problems, mut stats } = self.read(inputs, observer)?;
 
         observer.stage("candidates");
         let started = Instant::now();
@@ -301,15 +313,17 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// Stage 1: read, parse and sketch every document; register ids; count story features.
-    fn read(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Read> {
-        let mut r = Read {
+    /// Stage 1: read, parse and sketch every document; register ids (a repeated id is a problem,
+    /// the first is kept); count story features. What it returns is what candidate generation
+    /// needs, and what an index stores.
+    pub fn read(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Signed> {
+        let mut r = Signed {
             stats: Stats {
                 sources: inputs.source_count(),
                 ignored_files: inputs.ignored_files.clone(),
                 ..Stats::default()
             },
-            ..Read::default()
+            ..Signed::default()
         };
         let report = |p: Problem, problems: &mut Vec<Problem>| -> Result<()> {
             observer.problem(&p);
@@ -337,7 +351,8 @@ impl Pipeline {
                     let record = inputs.parse(&batch, unit)?;
                     let (features, sketch) = self.sketch(&record.text, s);
                     let bytes = record.text.len() as u32;
-                    Ok((record.id, record.meta, record.location, record.line, bytes, features, sketch))
+                    let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
+                    Ok((record.id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
                 })
                 .collect();
             let mut batch_features: Vec<u64> = Vec::new();
@@ -350,7 +365,7 @@ impl Pipeline {
                     r.stats.sidecar_files.1.get_or_insert_with(|| name.clone());
                 }
                 for item in sketched {
-                    let (id, meta, location, line, bytes, features, sketch) = match item {
+                    let (id, meta, location, line, (bytes, text_hash), features, sketch) = match item {
                         Ok(x) => x,
                         Err(p) => {
                             report(p, &mut r.problems)?;
@@ -386,7 +401,7 @@ impl Pipeline {
                             r.sketches.push(sketch);
                         }
                     }
-                    r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date });
+                    r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date, text_hash });
                 }
                 observer.progress(r.docs.len(), r.stats.bytes);
                 Ok(())
@@ -608,7 +623,7 @@ impl Pipeline {
 }
 
 /// Copy-level relation, or `Rewrite` when the texts are not copies.
-fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
+pub(crate) fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
     if copy {
         Relation::of_overlap(overlap)
     } else {
@@ -616,16 +631,20 @@ fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
     }
 }
 
-/// The read stage's result.
+/// The read stage's result: every document read, signed, in input order.
 #[derive(Default)]
-struct Read {
-    docs: Vec<Doc>,
-    keys: Vec<u64>,
-    sketches: Vec<Sketched>,
-    eligible: Vec<bool>,
-    df: story::DocFrequencies,
-    problems: Vec<Problem>,
-    stats: Stats,
+pub struct Signed {
+    pub docs: Vec<Doc>,
+    /// `keys[d * bands + i]`: band `i`'s key of document `d`'s copy-level signature.
+    pub keys: Vec<u64>,
+    /// Story level: each document's sketch (empty at copy level).
+    pub sketches: Vec<Sketched>,
+    /// Documents with at least one feature (the others cannot match anything).
+    pub eligible: Vec<bool>,
+    /// Story level: document frequencies of story features.
+    pub df: story::DocFrequencies,
+    pub problems: Vec<Problem>,
+    pub stats: Stats,
 }
 
 /// Values computed for some documents, looked up by document index.

@@ -673,6 +673,18 @@ impl DocFrequencies {
         });
     }
 
+    /// Documents holding `feature`; 0 when it was never counted (a Bloom false positive, about
+    /// 1%, reads as 1).
+    pub fn count(&self, feature: u64) -> u32 {
+        let shard = &self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize];
+        shard.counts.get(&feature).copied().unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
+    }
+
+    /// Every feature held by two documents or more, with its count, in no particular order.
+    pub fn counted(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.shards.iter().flat_map(|s| s.counts.iter().map(|(&h, &c)| (h, c)))
+    }
+
     /// Documents holding `feature`, for a feature of some input document (so at least 1).
     pub fn get(&self, feature: u64) -> u32 {
         self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(&feature).copied().unwrap_or(1)

@@ -1,6 +1,8 @@
 //! Command line: arguments -> `Config` -> pipeline -> reports, with exit codes and progress.
 
+pub mod check;
 pub mod exit;
+pub mod index;
 pub mod progress;
 pub mod scan;
 
@@ -32,4 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Find copies among a set of documents: pairs, clusters and each cluster's original.
     Scan(scan::ScanArgs),
+    /// Keep an archive's signatures on disk, for `check`: build, add, compact, info.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
+    /// Check new documents against an index (or an archive folder): a CI gate for copied content.
+    Check(check::CheckArgs),
 }

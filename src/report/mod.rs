@@ -1,12 +1,14 @@
 //! Reports: a scan's result in, files and summaries out. JSONL files follow the output
 //! contract in the README; the summary is text for people or JSON for programs.
 
+mod check;
 mod jsonl;
 mod summary;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub use check::{check_github, check_json, check_text, fails, CheckContext};
 pub use jsonl::{write_clusters, write_pairs};
 pub use summary::{json_summary, text_summary, Context};
 

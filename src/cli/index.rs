@@ -1,0 +1,367 @@
+//! `wiredup index build|add|compact|info`: an archive's signatures on disk, for `wiredup check`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, Subcommand, ValueEnum};
+use wiredup::config::{Config, Fields, Level};
+use wiredup::error::IndexError;
+use wiredup::index::{self, Index, Params};
+use wiredup::input::Inputs;
+use wiredup::pipeline::Pipeline;
+
+use super::exit::ExitCode;
+use super::progress::Console;
+use super::scan::LevelArg;
+
+pub const INDEX_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success: every input read
+  2  error: bad flags, an unreadable or damaged index, the index locked by another command,
+     a duplicate id (add), or --strict and a bad input
+  3  finished, but some input was skipped (each skip is a warning on stderr naming file and line)";
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Sign an archive and write it as an index (replacing an index already in INDEX).
+    Build(BuildArgs),
+    /// Add documents to an index as a new segment, without signing the archive again.
+    Add(AddArgs),
+    /// Merge an index's segments into one.
+    Compact(CompactArgs),
+    /// Print an index's counts, parameters and size.
+    Info(InfoArgs),
+}
+
+/// JSON field names, as `scan` takes them.
+#[derive(Debug, Args)]
+pub struct FieldArgs {
+    /// JSON field holding the document id (default: the line number when absent).
+    #[arg(long, default_value = "id", help_heading = "JSON fields")]
+    pub id_field: String,
+    /// JSON field holding the text.
+    #[arg(long, default_value = "text", help_heading = "JSON fields")]
+    pub text_field: String,
+    /// JSON field holding the title (shown in reports).
+    #[arg(long, default_value = "title", help_heading = "JSON fields")]
+    pub title_field: String,
+    /// JSON field holding the publication date.
+    #[arg(long, default_value = "date", help_heading = "JSON fields")]
+    pub date_field: String,
+    /// JSON field naming the source or outlet.
+    #[arg(long, default_value = "source", help_heading = "JSON fields")]
+    pub source_field: String,
+    /// JSON field holding the URL.
+    #[arg(long, default_value = "url", help_heading = "JSON fields")]
+    pub url_field: String,
+}
+
+impl FieldArgs {
+    pub fn to_fields(&self) -> Fields {
+        Fields {
+            id: self.id_field.clone(),
+            text: self.text_field.clone(),
+            title: self.title_field.clone(),
+            date: self.date_field.clone(),
+            source: self.source_field.clone(),
+            url: self.url_field.clone(),
+        }
+    }
+}
+
+/// Flags that shape a signature, as `scan` takes them, all optional: when an index exists, a
+/// flag given must agree with it.
+#[derive(Debug, Args)]
+pub struct SignatureArgs {
+    /// Words per shingle (default 5).
+    #[arg(long, help_heading = "Matching")]
+    pub ngram: Option<usize>,
+    /// MinHash values per document (default 128).
+    #[arg(long, help_heading = "Matching")]
+    pub num_perm: Option<usize>,
+    /// LSH bands; with --rows, overrides the banding derived from the thresholds.
+    #[arg(long, requires = "rows", help_heading = "Matching")]
+    pub bands: Option<usize>,
+    /// LSH rows per band.
+    #[arg(long, requires = "bands", help_heading = "Matching")]
+    pub rows: Option<usize>,
+}
+
+impl SignatureArgs {
+    /// Refuses every flag given that differs from the index's parameters, naming both values.
+    pub fn check_against(&self, params: &Params, command: &'static str) -> Result<(), IndexError> {
+        let given = [
+            ("--ngram", self.ngram, params.ngram),
+            ("--num-perm", self.num_perm, params.num_perm),
+            ("--bands", self.bands, params.bands),
+            ("--rows", self.rows, params.rows),
+        ];
+        for (flag, value, index) in given {
+            if let Some(v) = value.filter(|&v| v != index as usize) {
+                return Err(IndexError::Mismatch {
+                    what: flag,
+                    index: index.to_string(),
+                    given_by: command,
+                    given: format!("{flag} {v}"),
+                    advice: "drop the flag to use the index's value, or build a new index with the value you want",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many threads; once per process.
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = threads {
+        use anyhow::Context as _;
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = INDEX_EXIT_CODES_HELP)]
+pub struct BuildArgs {
+    /// The index: a folder, created if needed (an index already there is replaced atomically).
+    pub index: PathBuf,
+    /// Files or folders to index (.txt .md .jsonl .json; plain files: texts are read again from
+    /// them at check time, so compressed files and stdin are refused).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// story: keep story sketches and document frequencies too, so `check` finds rewrites;
+    /// copy: verbatim reuse only (smaller, faster to build).
+    #[arg(long, value_enum, default_value_t = LevelArg::Story)]
+    pub level: LevelArg,
+    /// Jaccard threshold the banding is tuned for, and `check`'s default.
+    #[arg(long, default_value_t = 0.5, help_heading = "Matching")]
+    pub threshold: f64,
+    /// Containment threshold the banding is tuned for, and `check`'s default.
+    #[arg(long, default_value_t = 0.8, help_heading = "Matching")]
+    pub containment: f64,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Worker threads (default: every core). The index is identical at any count.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar and no warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop at the first input problem (exit 2) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = INDEX_EXIT_CODES_HELP)]
+pub struct AddArgs {
+    /// The index to add to.
+    pub index: PathBuf,
+    /// Files or folders to add (plain files, as for build). A document whose id the index
+    /// holds already is refused, and nothing is added.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub signature: SignatureArgs,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar and no warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop at the first input problem (exit 2) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// The index whose segments to merge.
+    pub index: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InfoFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The index to describe.
+    pub index: PathBuf,
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    pub format: InfoFormat,
+}
+
+pub fn run(command: IndexCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        IndexCommand::Build(args) => build(args),
+        IndexCommand::Add(args) => add(args),
+        IndexCommand::Compact(args) => compact(args),
+        IndexCommand::Info(args) => info(args),
+    }
+}
+
+fn per_doc(bytes: u64, docs: usize) -> u64 {
+    bytes / docs.max(1) as u64
+}
+
+fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    set_threads(args.threads)?;
+    let level = match args.level {
+        LevelArg::Copy => Level::Copy,
+        LevelArg::Story => Level::Story,
+    };
+    let s = &args.signature;
+    let mut config = Config::new(
+        level,
+        s.ngram.unwrap_or(5),
+        s.num_perm.unwrap_or(128),
+        args.threshold,
+        args.containment,
+        s.bands.zip(s.rows),
+    )?;
+    config.fields = args.fields.to_fields();
+    config.strict = args.strict;
+    let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
+    let console = Console::new(args.quiet);
+    let written = index::build(&args.index, &Pipeline::new(config), &mut inputs, &console);
+    console.finish();
+    let written = written?;
+    println!(
+        "indexed {} documents into {} ({} bytes, {} per document) in {:.1} s",
+        written.docs,
+        args.index.display(),
+        written.bytes,
+        per_doc(written.bytes, written.docs),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if written.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
+}
+
+fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    set_threads(args.threads)?;
+    let (params, manifest) = index::read_manifest(&args.index)?;
+    args.signature.check_against(&params, "`index add` was given")?;
+    let mut config = index::config_of(&params, &manifest, args.fields.to_fields())?;
+    config.strict = args.strict;
+    let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
+    let console = Console::new(args.quiet);
+    let written = index::add(&args.index, &Pipeline::new(config), &mut inputs, &console);
+    console.finish();
+    let written = written?;
+    println!(
+        "added {} documents to {}: {} documents ({} bytes) in {:.1} s",
+        written.added,
+        args.index.display(),
+        written.docs,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if written.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
+}
+
+fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let written = index::compact(&args.index)?;
+    println!(
+        "compacted {}: {} documents in one segment ({} bytes) in {:.1} s",
+        args.index.display(),
+        written.docs,
+        written.bytes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::Success)
+}
+
+fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let index = Index::open(&args.index)?;
+    let opened = started.elapsed();
+    let p = index.params;
+    let size = index.size();
+    let (sketch, df) = index.segments.iter().map(|s| s.story_entries()).fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    let segments: Vec<serde_json::Value> = index
+        .manifest
+        .segments
+        .iter()
+        .map(|s| serde_json::json!({"file": s.file, "docs": s.docs, "bytes": s.bytes}))
+        .collect();
+    match args.format {
+        InfoFormat::Json => {
+            let v = serde_json::json!({
+                "index": path_shown(&args.index),
+                "documents": index.len(),
+                "segments": segments,
+                "bytes": size,
+                "bytes_per_document": per_doc(size, index.len()),
+                "format_version": index::format::FORMAT_VERSION,
+                "signature_version": p.signature_version,
+                "normalization_version": p.normalization_version,
+                "ngram": p.ngram,
+                "num_perm": p.num_perm,
+                "bands": p.bands,
+                "rows": p.rows,
+                "seeds": {"shingle": p.shingle_seed, "minhash": p.minhash_seed, "band": p.band_seed, "story": p.story_seed},
+                "story_sketch": p.sketch,
+                "sketch_entries": sketch,
+                "df_entries": df,
+                "threshold": index.manifest.threshold,
+                "containment": index.manifest.containment,
+                "open_seconds": opened.as_secs_f64(),
+            });
+            println!("{v}");
+        }
+        InfoFormat::Text => {
+            println!("index {}", path_shown(&args.index));
+            println!("documents: {}", index.len());
+            println!(
+                "segments: {} ({})",
+                index.segments.len(),
+                index
+                    .manifest
+                    .segments
+                    .iter()
+                    .map(|s| format!("{}: {} documents", s.file, s.docs))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("size: {} bytes ({} per document)", size, per_doc(size, index.len()));
+            println!(
+                "format version {}, signature version {}, normalization version {}",
+                index::format::FORMAT_VERSION,
+                p.signature_version,
+                p.normalization_version
+            );
+            println!(
+                "signature: --ngram {} --num-perm {}, {} bands x {} rows; seeds shingle {:#x}, minhash {:#x}, band {:#x}",
+                p.ngram, p.num_perm, p.bands, p.rows, p.shingle_seed, p.minhash_seed, p.band_seed
+            );
+            if p.sketch > 0 {
+                println!(
+                    "story: {} sketch features per document ({sketch} entries), {df} document frequencies, seed {:#x}",
+                    p.sketch, p.story_seed
+                );
+            } else {
+                println!("story: none (built with --level copy)");
+            }
+            println!(
+                "check defaults: --threshold {} --containment {}",
+                index.manifest.threshold, index.manifest.containment
+            );
+            println!("opened and checked in {:.3} s", opened.as_secs_f64());
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+fn path_shown(p: &Path) -> String {
+    index::format::absolute(p).display().to_string()
+}

@@ -1,0 +1,555 @@
+//! Segments: one batch of indexed documents. Built in memory ([`SegmentData`]) from what the
+//! read stage signed, written once, never modified; read back ([`Segment`]) without decoding its
+//! large parts: lookups binary-search its sorted columns in place.
+//!
+//! Sections (ids in brackets):
+//!
+//! - files [2]: count, then per file its path, size, whether each document is the whole file,
+//!   and the JSON text field it is read with;
+//! - docs [3]: one fixed [`DOC_LEN`]-byte record per document: where its metadata starts, byte
+//!   offset and length of its text in its file, xxh3 of its text, date, file, line, text length
+//!   and feature count;
+//! - meta [4]: per document its id, title, date, source and url (length-prefixed strings);
+//! - bands [5]: bands, entries; then per band, sorted by key, a column of 32-bit band keys and a
+//!   column of documents (the documents with at least one shingle);
+//! - sketch [6]: entries, then columns sorted by (feature, document): the top 32 bits of story
+//!   feature hashes, documents, weights (u16, of 65535);
+//! - df [7]: entries, then columns sorted by feature: story feature hashes (u64) held by two or
+//!   more of this segment's documents, and their counts.
+//!
+//! Band keys and sketch features keep their top 32 bits: a false match of two different keys
+//! only adds a candidate, which exact verification then rejects; the index is half the size.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IndexError};
+use crate::input::{Inputs, Location, Meta};
+use crate::pipeline::Signed;
+
+use super::format::{self, u32_at, u32_le, u64_at, u64_le, Cursor, Kind, Params};
+
+pub const SECTION_INFO: u32 = 1;
+pub const SECTION_FILES: u32 = 2;
+pub const SECTION_DOCS: u32 = 3;
+pub const SECTION_META: u32 = 4;
+pub const SECTION_BANDS: u32 = 5;
+pub const SECTION_SKETCH: u32 = 6;
+pub const SECTION_DF: u32 = 7;
+
+/// Section names for messages.
+pub fn section_name(id: u32) -> &'static str {
+    match id {
+        SECTION_INFO => "info",
+        SECTION_FILES => "files",
+        SECTION_DOCS => "docs",
+        SECTION_META => "meta",
+        SECTION_BANDS => "bands",
+        SECTION_SKETCH => "sketch",
+        SECTION_DF => "df",
+        _ => "unknown",
+    }
+}
+
+/// Bytes of one document record.
+pub const DOC_LEN: usize = 52;
+
+/// A file the indexed texts are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Absolute path (a spooled copy, for an index that lives only in memory).
+    pub path: PathBuf,
+    /// Size when indexed, for messages when it changed.
+    pub size: u64,
+    /// Each document is the whole file (a text file), not a JSON object at a byte range.
+    pub whole: bool,
+    /// The JSON field holding the text.
+    pub text_field: String,
+}
+
+/// One indexed document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocEntry {
+    pub id: String,
+    pub meta: Meta,
+    /// Index into the segment's files.
+    pub file: u32,
+    /// Line in its file (0 for a whole text file).
+    pub line: u32,
+    /// Byte range of its JSON object (offset 0 and the file size for a whole file).
+    pub offset: u64,
+    pub len: u32,
+    /// xxh3 of the text as read ([`crate::config::TEXT_SEED`]).
+    pub text_hash: u64,
+    /// Text length in bytes.
+    pub bytes: u32,
+    /// Distinct features (shingles or story features).
+    pub features: u32,
+    pub date: Option<i64>,
+}
+
+/// A segment in memory, as built or merged, ready to be written.
+#[derive(Debug, Default, Clone)]
+pub struct SegmentData {
+    pub files: Vec<FileEntry>,
+    pub docs: Vec<DocEntry>,
+    /// Per band, (key, document) sorted.
+    pub bands: Vec<Vec<(u32, u32)>>,
+    /// (feature, document, weight) sorted.
+    pub sketch: Vec<(u32, u32, u16)>,
+    /// (feature, documents holding it) sorted, counts >= 2.
+    pub df: Vec<(u64, u32)>,
+}
+
+/// The top 32 bits of a 64-bit key, as the index keeps it.
+pub fn short(key: u64) -> u32 {
+    (key >> 32) as u32
+}
+
+/// A sketch weight (0..1) as stored.
+pub fn quantize(w: f32) -> u16 {
+    (w.clamp(0.0, 1.0) * 65535.0).round() as u16
+}
+
+pub fn dequantize(w: u16) -> f32 {
+    w as f32 / 65535.0
+}
+
+/// How an index names the file a document lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paths {
+    /// The user's own files, absolute: the index outlives the run (spooled inputs are refused).
+    Persistent,
+    /// Wherever the run can re-read them (spooled copies included): the index dies with the run.
+    InMemory,
+}
+
+impl SegmentData {
+    /// A segment of every document `signed` holds. `bands`: bands of the copy signature;
+    /// `sketch`: story features kept per document (0: none).
+    pub fn from_signed(
+        signed: &Signed,
+        inputs: &Inputs,
+        fields_text: &str,
+        bands: usize,
+        sketch: usize,
+        paths: Paths,
+    ) -> Result<Self, Error> {
+        let mut seg = SegmentData::default();
+        let mut file_of: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
+        for doc in &signed.docs {
+            let (source, offset, len) = match doc.location {
+                Location::Text { source } => (source, 0u64, None),
+                Location::Json { source, offset, len } => (source, offset, Some(len)),
+            };
+            let file = match file_of.get(&source) {
+                Some(&f) => f,
+                None => {
+                    let path = match paths {
+                        Paths::Persistent => inputs.source_path(doc.location).map(format::absolute),
+                        Paths::InMemory => inputs.reread_path(doc.location).map(Path::to_path_buf),
+                    };
+                    let Some(path) = path else {
+                        let name = inputs.source_name(doc.location).to_string();
+                        return Err(IndexError::NotAFile { name, why: "standard input" }.into());
+                    };
+                    let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+                    let f = seg.files.len() as u32;
+                    seg.files.push(FileEntry { path, size, whole: len.is_none(), text_field: fields_text.to_string() });
+                    file_of.insert(source, f);
+                    f
+                }
+            };
+            let len = match len {
+                Some(l) => l,
+                None => {
+                    let size = seg.files[file as usize].size;
+                    u32::try_from(size).map_err(|_| IndexError::TooLarge {
+                        what: "a text file",
+                        count: size,
+                        max: u32::MAX as u64,
+                    })?
+                }
+            };
+            seg.docs.push(DocEntry {
+                id: doc.id.clone(),
+                meta: doc.meta.clone(),
+                file,
+                line: doc.line.min(u32::MAX as u64) as u32,
+                offset,
+                len,
+                text_hash: doc.text_hash,
+                bytes: doc.bytes,
+                features: doc.features,
+                date: doc.date,
+            });
+        }
+        let n = signed.docs.len();
+        seg.bands = (0..bands)
+            .map(|b| {
+                let mut col: Vec<(u32, u32)> = (0..n)
+                    .filter(|&d| signed.eligible[d])
+                    .map(|d| (short(signed.keys[d * bands + b]), d as u32))
+                    .collect();
+                col.sort_unstable();
+                col
+            })
+            .collect();
+        if sketch > 0 {
+            for (d, s) in signed.sketches.iter().enumerate() {
+                let mut top: Vec<(u64, f32)> = s.clone();
+                let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                if top.len() > sketch {
+                    top.select_nth_unstable_by(sketch, heavier_first);
+                    top.truncate(sketch);
+                }
+                seg.sketch.extend(top.iter().map(|&(h, w)| (short(h), d as u32, quantize(w))));
+            }
+            seg.sketch.sort_unstable();
+            seg.df = signed.df.counted().collect();
+            seg.df.sort_unstable();
+        }
+        Ok(seg)
+    }
+
+    /// One segment holding `parts` in order: documents renumbered, files shared by path,
+    /// document frequencies added up.
+    pub fn merge(parts: Vec<SegmentData>) -> SegmentData {
+        let mut out = SegmentData::default();
+        let mut file_of: ahash::AHashMap<(PathBuf, String), u32> = ahash::AHashMap::new();
+        let mut df: Vec<(u64, u32)> = Vec::new();
+        for part in parts {
+            let base = out.docs.len() as u32;
+            let files: Vec<u32> = part
+                .files
+                .into_iter()
+                .map(|f| {
+                    *file_of.entry((f.path.clone(), f.text_field.clone())).or_insert_with(|| {
+                        out.files.push(f);
+                        (out.files.len() - 1) as u32
+                    })
+                })
+                .collect();
+            out.docs.extend(part.docs.into_iter().map(|mut d| {
+                d.file = files[d.file as usize];
+                d
+            }));
+            if out.bands.len() < part.bands.len() {
+                out.bands.resize(part.bands.len(), Vec::new());
+            }
+            for (band, col) in out.bands.iter_mut().zip(part.bands) {
+                band.extend(col.into_iter().map(|(k, d)| (k, d + base)));
+            }
+            out.sketch.extend(part.sketch.into_iter().map(|(h, d, w)| (h, d + base, w)));
+            df.extend(part.df);
+        }
+        out.bands.iter_mut().for_each(|b| b.sort_unstable());
+        out.sketch.sort_unstable();
+        df.sort_unstable();
+        for run in df.chunk_by(|a, b| a.0 == b.0) {
+            out.df.push((run[0].0, run.iter().map(|x| x.1).sum()));
+        }
+        out
+    }
+
+    /// Writes the segment to `path` atomically; returns its size in bytes.
+    pub fn write(&self, path: &Path, params: &Params) -> Result<u64, Error> {
+        let too_large = |what, count: usize| IndexError::TooLarge { what, count: count as u64, max: u32::MAX as u64 };
+        if self.docs.len() >= u32::MAX as usize {
+            return Err(too_large("a segment's documents", self.docs.len()).into());
+        }
+        let mut files = Vec::new();
+        format::put_varint(&mut files, self.files.len() as u64);
+        for f in &self.files {
+            format::put_str(&mut files, &f.path.to_string_lossy());
+            files.extend_from_slice(&f.size.to_le_bytes());
+            files.push(f.whole as u8);
+            format::put_str(&mut files, &f.text_field);
+        }
+        let mut docs = Vec::with_capacity(self.docs.len() * DOC_LEN);
+        let mut meta = Vec::new();
+        for d in &self.docs {
+            docs.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+            docs.extend_from_slice(&d.offset.to_le_bytes());
+            docs.extend_from_slice(&d.text_hash.to_le_bytes());
+            docs.extend_from_slice(&d.date.unwrap_or(i64::MIN).to_le_bytes());
+            for v in [d.file, d.line, d.len, d.bytes, d.features] {
+                docs.extend_from_slice(&v.to_le_bytes());
+            }
+            format::put_str(&mut meta, &d.id);
+            for s in [&d.meta.title, &d.meta.date, &d.meta.source, &d.meta.url] {
+                format::put_opt_str(&mut meta, s.as_deref());
+            }
+        }
+        let entries = self.bands.first().map_or(0, Vec::len);
+        let mut bands = Vec::with_capacity(8 + self.bands.len() * entries * 8);
+        bands.extend_from_slice(&(self.bands.len() as u32).to_le_bytes());
+        bands.extend_from_slice(&(entries as u32).to_le_bytes());
+        for col in &self.bands {
+            debug_assert_eq!(col.len(), entries);
+            col.iter().for_each(|(k, _)| bands.extend_from_slice(&k.to_le_bytes()));
+            col.iter().for_each(|(_, d)| bands.extend_from_slice(&d.to_le_bytes()));
+        }
+        if self.sketch.len() >= u32::MAX as usize {
+            return Err(too_large("a segment's sketch entries", self.sketch.len()).into());
+        }
+        let mut sketch = Vec::with_capacity(4 + self.sketch.len() * 10);
+        sketch.extend_from_slice(&(self.sketch.len() as u32).to_le_bytes());
+        self.sketch.iter().for_each(|(h, _, _)| sketch.extend_from_slice(&h.to_le_bytes()));
+        self.sketch.iter().for_each(|(_, d, _)| sketch.extend_from_slice(&d.to_le_bytes()));
+        self.sketch.iter().for_each(|(_, _, w)| sketch.extend_from_slice(&w.to_le_bytes()));
+        let mut df = Vec::with_capacity(8 + self.df.len() * 12);
+        df.extend_from_slice(&(self.df.len() as u64).to_le_bytes());
+        self.df.iter().for_each(|(h, _)| df.extend_from_slice(&h.to_le_bytes()));
+        self.df.iter().for_each(|(_, c)| df.extend_from_slice(&c.to_le_bytes()));
+        let info = serde_json::json!({ "docs": self.docs.len() }).to_string();
+        format::write_atomic(
+            path,
+            Kind::Segment,
+            params,
+            &[
+                (SECTION_INFO, info.as_bytes()),
+                (SECTION_FILES, &files),
+                (SECTION_DOCS, &docs),
+                (SECTION_META, &meta),
+                (SECTION_BANDS, &bands),
+                (SECTION_SKETCH, &sketch),
+                (SECTION_DF, &df),
+            ],
+        )
+    }
+}
+
+/// The bytes of a segment: mapped from its file, or owned.
+pub enum Bytes {
+    /// Memory-mapped: opening costs no copy, and pages are read as lookups touch them.
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({})", self.len())
+    }
+}
+
+/// A checked segment, read in place.
+#[derive(Debug)]
+pub struct Segment {
+    pub path: PathBuf,
+    bytes: Bytes,
+    pub params: Params,
+    pub files: Vec<FileEntry>,
+    docs: Range<usize>,
+    meta: Range<usize>,
+    /// Band columns start here; `entries` per band.
+    bands: Range<usize>,
+    band_entries: usize,
+    sketch: Range<usize>,
+    sketch_entries: usize,
+    df: Range<usize>,
+    df_entries: usize,
+}
+
+impl Segment {
+    /// Maps the segment file at `path` and checks all of it.
+    pub fn open(path: &Path) -> Result<Segment, Error> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        // Safety: segments are written to a temporary file and renamed into place, never written
+        // again; `compact` deletes them (unlinking keeps the mapping valid). Only a program that
+        // truncates a segment in place while it is mapped could make a read fault.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        Segment::from_bytes(path, Bytes::Mapped(map)).map_err(Error::from)
+    }
+
+    /// Checks a whole segment held in `bytes`.
+    pub fn from_bytes(path: &Path, bytes: Bytes) -> Result<Segment, IndexError> {
+        let parsed = format::parse(path, &bytes, Kind::Segment, &section_name)?;
+        let corrupt = |what: String| IndexError::Corrupt { path: path.to_path_buf(), what };
+        let need = |id: u32| parsed.range(id).ok_or_else(|| corrupt(format!("no {} section", section_name(id))));
+        let mut cur = Cursor::new(parsed.section(&bytes, SECTION_FILES), path, "files");
+        let count = cur.varint()?;
+        let mut files = Vec::new();
+        for _ in 0..count {
+            let path = PathBuf::from(cur.str()?);
+            let size = cur.u64()?;
+            let whole = cur.take(1)?[0] != 0;
+            let text_field = cur.str()?.to_string();
+            files.push(FileEntry { path, size, whole, text_field });
+        }
+        if !cur.done() {
+            return Err(corrupt("section files has trailing bytes".into()));
+        }
+        let docs = need(SECTION_DOCS)?;
+        let meta = need(SECTION_META)?;
+        if docs.len() % DOC_LEN != 0 {
+            return Err(corrupt(format!("section docs holds {} bytes, not whole records", docs.len())));
+        }
+        let bands = need(SECTION_BANDS)?;
+        let b = &bytes[bands.clone()];
+        let (nb, entries) = if b.len() >= 8 { (u32_le(b) as usize, u32_le(&b[4..]) as usize) } else { (0, 0) };
+        if b.len() < 8 || nb != parsed.params.bands as usize || b.len() as u64 != 8 + (nb * entries) as u64 * 8 {
+            return Err(corrupt("section bands does not match its counts".into()));
+        }
+        let sketch = need(SECTION_SKETCH)?;
+        let s = &bytes[sketch.clone()];
+        let sketch_entries = if s.len() >= 4 { u32_le(s) as usize } else { usize::MAX };
+        if s.len() < 4 || s.len() as u64 != 4 + sketch_entries as u64 * 10 {
+            return Err(corrupt("section sketch does not match its count".into()));
+        }
+        let df = need(SECTION_DF)?;
+        let f = &bytes[df.clone()];
+        let df_entries = if f.len() >= 8 { u64_le(f) } else { u64::MAX };
+        if f.len() < 8 || f.len() as u64 != 8u64.saturating_add(df_entries.saturating_mul(12)) {
+            return Err(corrupt("section df does not match its count".into()));
+        }
+        Ok(Segment {
+            path: path.to_path_buf(),
+            params: parsed.params,
+            files,
+            docs,
+            meta,
+            bands: bands.start + 8..bands.end,
+            band_entries: entries,
+            sketch: sketch.start + 4..sketch.end,
+            sketch_entries,
+            df: df.start + 8..df.end,
+            df_entries: df_entries as usize,
+            bytes,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len() / DOC_LEN
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Size of the segment in bytes.
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Entries of the sketch and df sections, for `index info`.
+    pub fn story_entries(&self) -> (usize, usize) {
+        (self.sketch_entries, self.df_entries)
+    }
+
+    fn corrupt(&self, what: String) -> IndexError {
+        IndexError::Corrupt { path: self.path.clone(), what }
+    }
+
+    /// Documents whose band `band` has the (short) key `key`: positions, then `band_doc`.
+    pub fn band_hits(&self, band: usize, key: u32) -> Range<usize> {
+        let n = self.band_entries;
+        let keys = &self.bytes[self.bands.start + band * n * 8..][..n * 4];
+        format::equal_range(n, &key, |i| u32_at(keys, i))
+    }
+
+    /// The document at position `i` of band `band`.
+    pub fn band_doc(&self, band: usize, i: usize) -> Result<u32, IndexError> {
+        let n = self.band_entries;
+        let d = u32_at(&self.bytes[self.bands.start + band * n * 8 + n * 4..], i);
+        self.check_doc(d)
+    }
+
+    /// Sketch entries of the (short) feature `feature`: positions, then `sketch_entry`.
+    pub fn sketch_hits(&self, feature: u32) -> Range<usize> {
+        let hashes = &self.bytes[self.sketch.start..][..self.sketch_entries * 4];
+        format::equal_range(self.sketch_entries, &feature, |i| u32_at(hashes, i))
+    }
+
+    /// Document and weight of sketch entry `i`.
+    pub fn sketch_entry(&self, i: usize) -> Result<(u32, f32), IndexError> {
+        let n = self.sketch_entries;
+        let d = u32_at(&self.bytes[self.sketch.start + n * 4..], i);
+        let w = u16::from_le_bytes(self.bytes[self.sketch.start + n * 8 + i * 2..][..2].try_into().expect("2 bytes"));
+        Ok((self.check_doc(d)?, dequantize(w)))
+    }
+
+    /// Documents of this segment holding story feature `feature`, when two or more do.
+    pub fn df(&self, feature: u64) -> Option<u32> {
+        let n = self.df_entries;
+        let hashes = &self.bytes[self.df.start..][..n * 8];
+        let r = format::equal_range(n, &feature, |i| u64_at(hashes, i));
+        (!r.is_empty()).then(|| u32_at(&self.bytes[self.df.start + n * 8..], r.start))
+    }
+
+    fn check_doc(&self, d: u32) -> Result<u32, IndexError> {
+        if (d as usize) < self.len() {
+            Ok(d)
+        } else {
+            Err(self.corrupt(format!("document {d} of {} referenced", self.len())))
+        }
+    }
+
+    /// Document `d` of this segment, decoded.
+    pub fn doc(&self, d: u32) -> Result<DocEntry, IndexError> {
+        let d = self.check_doc(d)? as usize;
+        let r = &self.bytes[self.docs.start + d * DOC_LEN..][..DOC_LEN];
+        let meta_at = u64_le(r) as usize;
+        let date = i64::from_le_bytes(r[24..32].try_into().expect("8 bytes"));
+        let file = u32_le(&r[32..]);
+        if file as usize >= self.files.len() {
+            return Err(self.corrupt(format!("document {d} names file {file} of {}", self.files.len())));
+        }
+        let meta = &self.bytes[self.meta.clone()];
+        if meta_at > meta.len() {
+            return Err(self.corrupt(format!("document {d}'s metadata lies outside section meta")));
+        }
+        let mut cur = Cursor::new(meta, &self.path, "meta").at(meta_at);
+        let id = cur.str()?.to_string();
+        let mut opt = || cur.opt_str().map(|s| s.map(str::to_string));
+        let meta = Meta { title: opt()?, date: opt()?, source: opt()?, url: opt()? };
+        Ok(DocEntry {
+            id,
+            meta,
+            file,
+            line: u32_le(&r[36..]),
+            offset: u64_le(&r[8..]),
+            len: u32_le(&r[40..]),
+            text_hash: u64_le(&r[16..]),
+            bytes: u32_le(&r[44..]),
+            features: u32_le(&r[48..]),
+            date: (date != i64::MIN).then_some(date),
+        })
+    }
+
+    /// The whole segment decoded, to be merged into another.
+    pub fn decode(&self) -> Result<SegmentData, IndexError> {
+        let docs = (0..self.len() as u32).map(|d| self.doc(d)).collect::<Result<Vec<_>, _>>()?;
+        let n = self.band_entries;
+        let mut bands = Vec::with_capacity(self.params.bands as usize);
+        for b in 0..self.params.bands as usize {
+            let keys = &self.bytes[self.bands.start + b * n * 8..][..n * 4];
+            let col = (0..n).map(|i| Ok((u32_at(keys, i), self.band_doc(b, i)?))).collect::<Result<Vec<_>, _>>()?;
+            bands.push(col);
+        }
+        let hashes = &self.bytes[self.sketch.start..];
+        let sketch = (0..self.sketch_entries)
+            .map(|i| {
+                let (d, _) = self.sketch_entry(i)?;
+                let w = u16::from_le_bytes(
+                    self.bytes[self.sketch.start + self.sketch_entries * 8 + i * 2..][..2].try_into().expect("2 bytes"),
+                );
+                Ok((u32_at(hashes, i), d, w))
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        let m = self.df_entries;
+        let df_bytes = &self.bytes[self.df.start..];
+        let df = (0..m).map(|i| (u64_at(df_bytes, i), u32_at(&df_bytes[m * 8..], i))).collect();
+        Ok(SegmentData { files: self.files.clone(), docs, bands, sketch, df })
+    }
+}

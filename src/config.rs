@@ -50,7 +50,7 @@ pub const TEXT_SEED: u64 = 0x7465_7874_7375_6d31; // "textsum1"
 /// Version of the signature algorithm (shingle hashing, MinHash, band keys). Stored in every
 /// index; bumped whenever a change makes signatures differ, so that an old index is refused
 /// instead of silently matching nothing.
-pub const SIGNATURE_VERSION: u32 = 1;
+pub const SIGNATURE_VERSION: u32 = 2;
 
 /// Largest LSH bucket turned into all its pairs; a larger one is linked as a star around its
 /// first member (the cluster stays whole, not every pair is listed; the summary counts them).

@@ -167,7 +167,7 @@ fn sorted_entries(sketches: &[Vec<(u64, f32)>]) -> Vec<(u64, u32, f32)> {
         parts.push(head);
         rest = tail;
     }
-    parts.into_par_iter().for_each(|p| p.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1))));
+    parts.into_par_iter().for_each(|p| p.sort_unstable_by_key(|x| (x.0, x.1)));
     entries
 }
 

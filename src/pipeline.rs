@@ -340,7 +340,19 @@ impl Pipeline {
         let started = Instant::now();
         let mut seen: ahash::AHashMap<String, u32> = ahash::AHashMap::new();
         let mut failure: Option<Error> = None;
-        inputs.read_batches(|inputs, batch| {
+        // Document frequencies are counted on their own thread, batch after batch in order,
+        // while the next batch is parsed.
+        let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<u64>>(2);
+        let counter = std::thread::spawn(move || {
+            let mut df = story::DocFrequencies::default();
+            for mut features in df_rx {
+                // Each document lists a feature once.
+                features.par_sort_unstable();
+                df.add_sorted(&features);
+            }
+            df
+        });
+        let read = inputs.read_batches(|inputs, batch| {
             if failure.is_some() {
                 return;
             }
@@ -409,10 +421,13 @@ impl Pipeline {
             if let Err(e) = handle() {
                 failure = Some(e);
             }
-            // Document frequencies: each document lists a feature once.
-            batch_features.par_sort_unstable();
-            r.df.add_sorted(&batch_features);
-        })?;
+            if !batch_features.is_empty() {
+                df_tx.send(batch_features).expect("the frequency counter runs until the channel closes");
+            }
+        });
+        drop(df_tx);
+        r.df = counter.join().expect("the frequency counter does not panic");
+        read?;
         if let Some(e) = failure {
             return Err(e);
         }

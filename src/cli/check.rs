@@ -11,8 +11,9 @@ use wiredup::pipeline::Pipeline;
 use wiredup::report::{self, CheckContext};
 use wiredup::verify::Relation;
 
+use super::common::{FieldArgs, RunArgs};
 use super::exit::ExitCode;
-use super::index::{set_threads, FieldArgs, SignatureArgs};
+use super::index::SignatureArgs;
 use super::progress::Console;
 use super::scan::LevelArg;
 
@@ -102,17 +103,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub fields: FieldArgs,
 
-    /// Worker threads (default: every core). Output is identical at any count.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// No progress bar and no warnings on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-
-    /// Stop at the first input problem (exit 2) instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 impl FailOn {
@@ -147,18 +139,18 @@ impl CheckArgs {
         config.story = StoryParams::new(self.story_floor, config.story.neighbors, config.story.link)?;
         config.story.max_bucket = self.story_max_bucket.max(2);
         config.fields = self.fields.to_fields();
-        config.strict = self.strict;
+        config.strict = self.run.strict;
         Ok(config)
     }
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    set_threads(args.threads)?;
+    args.run.set_threads()?;
     let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
     if reads_stdin && std::io::stdin().is_terminal() {
         anyhow::bail!("no input: name the new files or folders (e.g. `wiredup check --index archive.idx new/`), or pipe JSONL into stdin");
     }
-    let console = Console::new(args.quiet);
+    let console = Console::new(args.run.quiet);
     // The archive: an index on disk, or one signed now (its inputs must outlive the check: the
     // texts of spooled inputs are re-read from the spool).
     let mut _archive_inputs = None;
@@ -205,7 +197,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let base = index::config_of(&index.params, &index.manifest, args.fields.to_fields())?;
     let config = args.to_config(base)?;
     let tuned = Config::lsh_target(index.manifest.threshold, index.manifest.containment);
-    if Config::lsh_target(config.threshold, config.containment) < tuned - 1e-9 && !args.quiet {
+    if Config::lsh_target(config.threshold, config.containment) < tuned - 1e-9 && !args.run.quiet {
         console.eprintln(&format!(
             "note: the index's banding was tuned for --threshold {} --containment {}; pairs below those may be missed",
             index.manifest.threshold, index.manifest.containment

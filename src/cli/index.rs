@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
-use wiredup::config::{Config, Fields, Level};
+use wiredup::config::{Config, Level};
 use wiredup::error::IndexError;
 use wiredup::index::{self, Index, Params};
 use wiredup::input::Inputs;
 use wiredup::pipeline::Pipeline;
 
+use super::common::{FieldArgs, RunArgs};
 use super::exit::ExitCode;
 use super::progress::Console;
 use super::scan::LevelArg;
@@ -31,42 +32,6 @@ pub enum IndexCommand {
     Compact(CompactArgs),
     /// Print an index's counts, parameters and size.
     Info(InfoArgs),
-}
-
-/// JSON field names, as `scan` takes them.
-#[derive(Debug, Args)]
-pub struct FieldArgs {
-    /// JSON field holding the document id (default: the line number when absent).
-    #[arg(long, default_value = "id", help_heading = "JSON fields")]
-    pub id_field: String,
-    /// JSON field holding the text.
-    #[arg(long, default_value = "text", help_heading = "JSON fields")]
-    pub text_field: String,
-    /// JSON field holding the title (shown in reports).
-    #[arg(long, default_value = "title", help_heading = "JSON fields")]
-    pub title_field: String,
-    /// JSON field holding the publication date.
-    #[arg(long, default_value = "date", help_heading = "JSON fields")]
-    pub date_field: String,
-    /// JSON field naming the source or outlet.
-    #[arg(long, default_value = "source", help_heading = "JSON fields")]
-    pub source_field: String,
-    /// JSON field holding the URL.
-    #[arg(long, default_value = "url", help_heading = "JSON fields")]
-    pub url_field: String,
-}
-
-impl FieldArgs {
-    pub fn to_fields(&self) -> Fields {
-        Fields {
-            id: self.id_field.clone(),
-            text: self.text_field.clone(),
-            title: self.title_field.clone(),
-            date: self.date_field.clone(),
-            source: self.source_field.clone(),
-            url: self.url_field.clone(),
-        }
-    }
 }
 
 /// Flags that shape a signature, as `scan` takes them, all optional: when an index exists, a
@@ -112,13 +77,6 @@ impl SignatureArgs {
 }
 
 /// How many threads; once per process.
-pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
-    if let Some(n) = threads {
-        use anyhow::Context as _;
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
-    }
-    Ok(())
-}
 
 #[derive(Debug, Args)]
 #[command(after_help = INDEX_EXIT_CODES_HELP)]
@@ -143,15 +101,8 @@ pub struct BuildArgs {
     pub signature: SignatureArgs,
     #[command(flatten)]
     pub fields: FieldArgs,
-    /// Worker threads (default: every core). The index is identical at any count.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// No progress bar and no warnings on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Stop at the first input problem (exit 2) instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -167,15 +118,8 @@ pub struct AddArgs {
     pub signature: SignatureArgs,
     #[command(flatten)]
     pub fields: FieldArgs,
-    /// Worker threads (default: every core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// No progress bar and no warnings on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Stop at the first input problem (exit 2) instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +157,7 @@ fn per_doc(bytes: u64, docs: usize) -> u64 {
 
 fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    set_threads(args.threads)?;
+    args.run.set_threads()?;
     let level = match args.level {
         LevelArg::Copy => Level::Copy,
         LevelArg::Story => Level::Story,
@@ -228,9 +172,9 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         s.bands.zip(s.rows),
     )?;
     config.fields = args.fields.to_fields();
-    config.strict = args.strict;
+    config.strict = args.run.strict;
     let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
-    let console = Console::new(args.quiet);
+    let console = Console::new(args.run.quiet);
     let written = index::build(&args.index, &Pipeline::new(config), &mut inputs, &console);
     console.finish();
     let written = written?;
@@ -247,13 +191,13 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
 
 fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    set_threads(args.threads)?;
+    args.run.set_threads()?;
     let (params, manifest) = index::read_manifest(&args.index)?;
     args.signature.check_against(&params, "`index add` was given")?;
     let mut config = index::config_of(&params, &manifest, args.fields.to_fields())?;
-    config.strict = args.strict;
+    config.strict = args.run.strict;
     let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
-    let console = Console::new(args.quiet);
+    let console = Console::new(args.run.quiet);
     let written = index::add(&args.index, &Pipeline::new(config), &mut inputs, &console);
     console.finish();
     let written = written?;

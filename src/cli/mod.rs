@@ -1,6 +1,7 @@
 //! Command line: arguments -> `Config` -> pipeline -> reports, with exit codes and progress.
 
 pub mod check;
+pub mod common;
 pub mod exit;
 pub mod index;
 pub mod progress;

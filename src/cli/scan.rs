@@ -4,13 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use wiredup::config::{Config, Fields, Level};
+use wiredup::config::{Config, Level};
 use wiredup::input::Inputs;
 use wiredup::pipeline::Pipeline;
 use wiredup::report::{self, Context};
 
+use super::common::{FieldArgs, RunArgs};
 use super::exit::ExitCode;
 use super::progress::Console;
 
@@ -95,18 +95,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Worker threads (default: every core). Output is identical at any count.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// No progress bar and no warnings on stderr (problems are still counted in the summary
-    /// and in the exit code).
-    #[arg(long, short)]
-    pub quiet: bool,
-
-    /// Stop at the first input problem (exit 2) instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 
     /// Story level: link a candidate pair when the cosine of its weighted features is at
     /// least this (0..1).
@@ -135,25 +125,8 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = wiredup::config::DEFAULT_MAX_BUCKET, value_name = "N")]
     pub max_bucket: usize,
 
-    /// JSON field holding the document id (default: the line number when absent).
-    #[arg(long, default_value = "id", help_heading = "JSON fields")]
-    pub id_field: String,
-    /// JSON field holding the text.
-    #[arg(long, default_value = "text", help_heading = "JSON fields")]
-    pub text_field: String,
-    /// JSON field holding the title (shown in reports).
-    #[arg(long, default_value = "title", help_heading = "JSON fields")]
-    pub title_field: String,
-    /// JSON field holding the publication date (ISO 8601, RFC 2822, ...): the earliest member
-    /// of a cluster is its original.
-    #[arg(long, default_value = "date", help_heading = "JSON fields")]
-    pub date_field: String,
-    /// JSON field naming the source or outlet.
-    #[arg(long, default_value = "source", help_heading = "JSON fields")]
-    pub source_field: String,
-    /// JSON field holding the URL.
-    #[arg(long, default_value = "url", help_heading = "JSON fields")]
-    pub url_field: String,
+    #[command(flatten)]
+    pub fields: FieldArgs,
 }
 
 impl ScanArgs {
@@ -170,15 +143,8 @@ impl ScanArgs {
         config.window = self.window.as_deref().map(wiredup::config::parse_window).transpose()?;
         config.story = wiredup::config::StoryParams::new(self.story_floor, self.neighbors, self.story_link)?;
         config.story.max_bucket = self.story_max_bucket.max(2);
-        config.strict = self.strict;
-        config.fields = Fields {
-            id: self.id_field.clone(),
-            text: self.text_field.clone(),
-            title: self.title_field.clone(),
-            date: self.date_field.clone(),
-            source: self.source_field.clone(),
-            url: self.url_field.clone(),
-        };
+        config.strict = self.run.strict;
+        config.fields = self.fields.to_fields();
         Ok(config)
     }
 }
@@ -224,9 +190,7 @@ fn explain(config: &Config, overridden: bool) -> String {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let config = args.to_config()?;
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
-    }
+    args.run.set_threads()?;
     if args.explain {
         eprint!("{}", explain(&config, args.bands.is_some()));
     }
@@ -247,7 +211,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());
         }
     }
-    let console = Console::new(args.quiet);
+    let console = Console::new(args.run.quiet);
     let pipeline = Pipeline::new(config);
     let scan = pipeline.scan(&mut inputs, &console);
     console.finish();

@@ -31,6 +31,7 @@ pub mod config;
 pub mod date;
 pub mod error;
 pub mod evidence;
+mod hash;
 pub mod index;
 pub mod input;
 pub mod lsh;

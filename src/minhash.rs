@@ -15,6 +15,7 @@
 //!
 //! Works on any stream of hashable items (shingles, story features): the input is u64s.
 
+use crate::hash::{mix, GOLDEN};
 /// A MinHash signature: `k` values. Two signatures are comparable only when made by the same
 /// [`MinHasher`] (same `k`, same seed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,16 +42,6 @@ const EMPTY: u64 = u64::MAX;
 /// Rounds after which signing gives up on filling the last bins (never reached: a single item
 /// fills 4,096 bins in about 35,000 rounds).
 const MAX_ROUNDS: u64 = 1 << 22;
-
-/// splitmix64's finalizer: a bijective mix of 64 bits.
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl MinHasher {
     /// A hasher of `k` (>= 1) values per signature.

@@ -1,6 +1,7 @@
 //! Normalization: original text in, folded text out (NFKC, lower case, one kind of quote and
 //! dash, single spaces). Digits are kept. The original is never modified; reports quote it.
 
+use crate::hash::{mix, GOLDEN};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Version of the folding rules. Part of every stored signature's parameters: a change here
@@ -143,16 +144,6 @@ fn hash_ascii_word(bytes: &[u8], start: usize, end: usize, seed: u64) -> u64 {
         at += n;
     }
     h
-}
-
-const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// splitmix64's finalizer: a bijective mix of 64 bits.
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Calls `f(start, end)` for each maximal run of [`WORD_BYTE`]s in `bytes`: a word when it

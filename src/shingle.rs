@@ -1,5 +1,6 @@
 //! Shingling: text in, hashes of its word n-grams out (words as [`crate::normalize`] folds them).
 
+use crate::hash::{mix, GOLDEN};
 use crate::normalize::each_word_hash;
 
 /// Hashes word n-grams. Seeded and fixed: shingles must be equal on every machine and version,
@@ -83,16 +84,6 @@ impl Shingler {
 
 /// The odd multiplier of the rolling n-gram polynomial.
 const POLY: u64 = 0x9fb2_1c65_1e98_df25;
-
-const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// splitmix64's finalizer: a bijective mix of 64 bits.
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::round4;
+use super::shorten;
 use crate::check::{CheckOutput, Match, Target};
 use crate::input::Inputs;
 use crate::pipeline::Doc;
@@ -64,16 +65,6 @@ impl Place {
             None => self.file.clone(),
         }
     }
-}
-
-/// `text` on one line, cut to `max` characters.
-fn shorten(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut short: String = flat.chars().take(max).collect();
-    if flat.chars().count() > max {
-        short.push('…');
-    }
-    short
 }
 
 fn failing_docs(out: &CheckOutput, fail_on: Relation) -> usize {

@@ -14,6 +14,16 @@ pub use summary::{json_summary, text_summary, Context};
 
 use crate::error::{Error, Result};
 
+/// `text` on one line, cut to `max` characters (an ellipsis marks the cut).
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut short: String = flat.chars().take(max).collect();
+    if flat.chars().count() > max {
+        short.push('…');
+    }
+    short
+}
+
 /// Rounds a score for output: four decimals are what a reader can use, and fixed rounding
 /// keeps the bytes identical across runs.
 pub(crate) fn round4(x: f64) -> f64 {

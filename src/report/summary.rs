@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::round4;
+use super::shorten;
 use crate::cluster::Cluster;
 use crate::config::{Config, Level};
 use crate::input::Inputs;
@@ -32,16 +33,6 @@ fn headline(doc: &Doc, inputs: &Inputs, max: usize) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let mut short: String = line.chars().take(max).collect();
     if line.chars().count() > max {
-        short.push('…');
-    }
-    short
-}
-
-/// `text` on one line, cut to `max` characters.
-fn shorten(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut short: String = flat.chars().take(max).collect();
-    if flat.chars().count() > max {
         short.push('…');
     }
     short

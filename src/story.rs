@@ -171,6 +171,19 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// The end of the number starting at `b[i]` (a digit): digits, and `.`, `,` or `:` between
+/// digits ("1,200.50", "10:30").
+fn ascii_number_end(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len()
+        && (b[i].is_ascii_digit()
+            || (matches!(b[i], b'.' | b',' | b':') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+    {
+        i += 1;
+    }
+    i
+}
+
 /// [`tokens`] for ASCII text, byte by byte.
 fn tokens_ascii(text: &str) -> Vec<Token<'_>> {
     let b = text.as_bytes();
@@ -181,13 +194,7 @@ fn tokens_ascii(text: &str) -> Vec<Token<'_>> {
         let c = b[i];
         if c.is_ascii_digit() {
             let begin = i;
-            i += 1;
-            while i < b.len()
-                && (b[i].is_ascii_digit()
-                    || (matches!(b[i], b'.' | b',' | b':') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
-            {
-                i += 1;
-            }
+            i = ascii_number_end(b, i);
             out.push(Token::Number(&text[begin..i]));
             start = false;
         } else if c.is_ascii_alphabetic() {
@@ -506,13 +513,7 @@ impl StoryFeaturizer {
             let c = b[i];
             if c.is_ascii_digit() {
                 let begin = i;
-                i += 1;
-                while i < b.len()
-                    && (b[i].is_ascii_digit()
-                        || (matches!(b[i], b'.' | b',' | b':') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
-                {
-                    i += 1;
-                }
+                i = ascii_number_end(b, i);
                 emit(Kind::Number, number_key(&b[begin..i]), NUMBER_SHARE);
                 prev = None;
                 start = false;

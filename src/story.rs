@@ -322,15 +322,21 @@ fn name_key(word_key: u64) -> u64 {
 /// Words looked up per thread before the cache is cleared (bounds its memory).
 const WORD_CACHE_LIMIT: usize = 200_000;
 
-/// Slots of the per-thread direct-mapped cache in front of [`WORDS`] (a power of two): the
-/// few thousand commonest words, which are most tokens, stay in fast memory.
+/// Slots of the direct-mapped cache in front of [`WordCache::words`] (a power of two): the
+/// commonest words, which are most tokens, stay in fast memory.
 const FRONT_SLOTS: usize = 16384;
 
+/// One thread's word analyses, borrowed once per text.
+#[derive(Default)]
+struct WordCache {
+    /// Recent analyses by word hash, one per slot.
+    front: Vec<Option<(u64, WordInfo)>>,
+    /// Every analysis by word hash (cleared past [`WORD_CACHE_LIMIT`]).
+    words: ahash::AHashMap<u64, WordInfo>,
+}
+
 thread_local! {
-    /// Recent word analyses by hash, one per slot.
-    static FRONT: std::cell::RefCell<Vec<Option<(u64, WordInfo)>>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Word analyses by the hash of the lower-cased word.
-    static WORDS: std::cell::RefCell<ahash::AHashMap<u64, WordInfo>> = std::cell::RefCell::new(ahash::AHashMap::new());
+    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache::default());
 }
 
 /// Extracts story features. Cheap to share across threads; each thread caches word analyses.
@@ -464,46 +470,43 @@ impl StoryFeaturizer {
 
     /// Calls `emit(kind, key, background share)` for every feature occurrence.
     fn visit(&self, text: &str, emit: &mut impl FnMut(Kind, u64, f64)) {
-        if text.is_ascii() {
-            return self.visit_ascii(text.as_bytes(), emit);
-        }
-        self.visit_tokens(text, emit);
+        WORD_CACHE.with(|cache| {
+            let cache = &mut cache.borrow_mut();
+            if text.is_ascii() {
+                self.visit_ascii(text.as_bytes(), cache, emit)
+            } else {
+                self.visit_tokens(text, cache, emit)
+            }
+        })
     }
 
-    /// The word analysis of a lower-cased word: from the thread's small direct-mapped cache of
-    /// recent words, else its full cache, else computed.
+    /// The word analysis of a lower-cased word: from the small direct-mapped cache of recent
+    /// words, else the full cache, else computed.
     #[inline]
-    fn info(&self, lower: &[u8]) -> WordInfo {
+    fn info(&self, lower: &[u8], cache: &mut WordCache) -> WordInfo {
         let h = hash_word(lower, STORY_SEED);
         let slot = (h as usize) & (FRONT_SLOTS - 1);
-        if let Some(info) = FRONT.with(|front| {
-            let front = front.borrow();
-            front.get(slot).and_then(|e| e.filter(|e| e.0 == h)).map(|e| e.1)
-        }) {
-            return info;
+        if let Some(&Some((key, info))) = cache.front.get(slot) {
+            if key == h {
+                return info;
+            }
         }
-        let info = WORDS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.len() > WORD_CACHE_LIMIT {
-                cache.clear();
-            }
-            // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
-            *cache.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()))
-        });
-        FRONT.with(|front| {
-            let mut front = front.borrow_mut();
-            if front.is_empty() {
-                front.resize(FRONT_SLOTS, None);
-            }
-            front[slot] = Some((h, info));
-        });
+        if cache.words.len() > WORD_CACHE_LIMIT {
+            cache.words.clear();
+        }
+        // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
+        let info = *cache.words.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()));
+        if cache.front.is_empty() {
+            cache.front.resize(FRONT_SLOTS, None);
+        }
+        cache.front[slot] = Some((h, info));
         info
     }
 
     /// [`StoryFeaturizer::visit`] for ASCII text: the same features as folding, tokenizing and
     /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in one pass over the bytes
     /// without allocating (a test holds the two paths equal).
-    fn visit_ascii(&self, b: &[u8], emit: &mut impl FnMut(Kind, u64, f64)) {
+    fn visit_ascii(&self, b: &[u8], cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
         let apostrophe = |c: u8| c == b'\'' || c == b'`';
         let mut prev: Option<(u64, f64)> = None;
         let mut start = true;
@@ -548,10 +551,10 @@ impl StoryFeaturizer {
                 if n == lower.len() {
                     // A 64-letter "word": rare enough for the general path.
                     let folded = String::from_utf8_lossy(raw).replace('`', "'");
-                    self.visit_word(&strip_apostrophe(&folded), sentence_start, &mut prev, emit);
+                    self.visit_word(&strip_apostrophe(&folded), sentence_start, &mut prev, cache, emit);
                     continue;
                 }
-                let info = self.info(&lower[..n]);
+                let info = self.info(&lower[..n], cache);
                 let letters = || word.iter().filter(|x| !apostrophe(**x));
                 let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
                 let capitalised = word[0].is_ascii_uppercase();
@@ -567,7 +570,7 @@ impl StoryFeaturizer {
     }
 
     /// The general path of [`StoryFeaturizer::visit`]: fold, tokenize, analyse each word.
-    fn visit_tokens(&self, text: &str, emit: &mut impl FnMut(Kind, u64, f64)) {
+    fn visit_tokens(&self, text: &str, cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
         let folded = fold(text);
         let mut prev: Option<(u64, f64)> = None;
         for token in tokens(&folded) {
@@ -583,7 +586,7 @@ impl StoryFeaturizer {
                 }
                 Token::Word { text, sentence_start } => (strip_apostrophe(text), sentence_start),
             };
-            self.visit_word(&word, sentence_start, &mut prev, emit);
+            self.visit_word(&word, sentence_start, &mut prev, cache, emit);
         }
     }
 
@@ -593,6 +596,7 @@ impl StoryFeaturizer {
         word: &str,
         sentence_start: bool,
         prev: &mut Option<(u64, f64)>,
+        cache: &mut WordCache,
         emit: &mut impl FnMut(Kind, u64, f64),
     ) {
         let mut lower = String::with_capacity(word.len());
@@ -602,7 +606,7 @@ impl StoryFeaturizer {
         } else {
             lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        let info = self.info(lower.as_bytes());
+        let info = self.info(lower.as_bytes(), cache);
         let acronym = || word.chars().nth(1).is_some() && word.chars().all(|c| !c.is_lowercase());
         let capitalised = word.starts_with(char::is_uppercase);
         self.emit_word(info, acronym, capitalised, sentence_start, prev, emit);
@@ -885,10 +889,11 @@ mod tests {
     fn all_features(f: &StoryFeaturizer, text: &str, fast: bool) -> Vec<(Kind, u64, u64)> {
         let mut out = Vec::new();
         let mut emit = |k, h, share: f64| out.push((k, h, share.to_bits()));
+        let cache = &mut WordCache::default();
         if fast {
-            f.visit_ascii(text.as_bytes(), &mut emit);
+            f.visit_ascii(text.as_bytes(), cache, &mut emit);
         } else {
-            f.visit_tokens(text, &mut emit);
+            f.visit_tokens(text, cache, &mut emit);
         }
         out
     }

@@ -272,6 +272,26 @@ fn normalize_number(n: &str) -> String {
     }
 }
 
+/// `text` in ASCII when its only other characters are typographic punctuation and spaces
+/// (curly quotes, dashes, ellipsis, non-breaking spaces: most news text), written as NFKC and
+/// [`fold`] would leave them for the tokenizer; `None` when any other character is present.
+/// The story features of the result equal those of `text` (tested).
+fn typographic_to_ascii(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '\u{2018}' | '\u{2019}' => out.push('\''),
+            '\u{201c}' | '\u{201d}' | '\u{00ab}' | '\u{00bb}' => out.push('"'),
+            '\u{2010}'..='\u{2015}' => out.push('-'),
+            '\u{2026}' => out.push_str("..."),
+            '\u{00a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' => out.push(' '),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// Folds typography as the copy level does, keeping case (names need it) and line breaks.
 /// ASCII text skips Unicode normalization.
 fn fold(text: &str) -> std::borrow::Cow<'_, str> {
@@ -474,6 +494,8 @@ impl StoryFeaturizer {
             let cache = &mut cache.borrow_mut();
             if text.is_ascii() {
                 self.visit_ascii(text.as_bytes(), cache, emit)
+            } else if let Some(ascii) = typographic_to_ascii(text) {
+                self.visit_ascii(ascii.as_bytes(), cache, emit)
             } else {
                 self.visit_tokens(text, cache, emit)
             }
@@ -495,7 +517,8 @@ impl StoryFeaturizer {
             cache.words.clear();
         }
         // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
-        let info = *cache.words.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()));
+        let info =
+            *cache.words.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()));
         if cache.front.is_empty() {
             cache.front.resize(FRONT_SLOTS, None);
         }
@@ -932,6 +955,23 @@ mod tests {
         for t in &texts {
             assert_eq!(all_features(&f, t, true), all_features(&f, t, false), "{t:?}");
         }
+    }
+
+    #[test]
+    fn typographic_text_takes_the_ascii_path_with_the_same_features() {
+        let f = StoryFeaturizer::default();
+        let texts = [
+            "Putin\u{2019}s aides said \u{201c}No\u{201d} \u{2014} twice\u{2026} Then 1\u{2013}2 \u{2018}Quoted\u{2019} it\u{2019}s",
+            "A\u{a0}B\u{2009}C\u{2026}d e\u{2026}\u{2026}F \u{ab}Zitat\u{bb} o\u{2019}clock dogs\u{2019} Bill\u{2019}ll",
+            "12\u{2026}5 and 3\u{2014}4, US\u{2019}S UN\u{2019}s \u{2015}x\u{2010}y\u{3000}z",
+        ];
+        for t in texts {
+            let ascii = typographic_to_ascii(t).expect("only typographic characters");
+            assert!(ascii.is_ascii());
+            assert_eq!(all_features(&f, &ascii, true), all_features(&f, t, false), "{t:?}");
+        }
+        assert!(typographic_to_ascii("caf\u{e9}").is_none());
+        assert!(typographic_to_ascii("\u{fb01}ne").is_none());
     }
 
     #[test]

@@ -9,12 +9,13 @@
 //! into, since runs hold increasing document ranges — and cuts it into buckets with the same rule
 //! ([`lsh::bucket_pairs`]), so the pairs are identical.
 //!
-//! Memory while merging: per band in flight, one buffer per run and the largest bucket.
+//! Memory while merging: per band in flight, one buffer of up to 64 KiB per run, the largest
+//! bucket, and the band's pairs.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -106,7 +107,7 @@ impl SpilledKeys {
 
     /// One band's pairs, sorted and distinct, and its count of oversized buckets.
     fn band_candidates(&self, band: usize, max_bucket: usize) -> Result<(Vec<Candidate>, usize)> {
-        let mut readers = self.runs.iter().map(|run| RunReader::open(run, band)).collect::<Result<Vec<_>>>()?;
+        let mut readers: Vec<RunReader> = self.runs.iter().map(|run| RunReader::new(run, band)).collect();
         let mut heap = BinaryHeap::with_capacity(readers.len());
         for (i, r) in readers.iter_mut().enumerate() {
             if let Some((key, doc)) = r.next()? {
@@ -135,32 +136,50 @@ impl SpilledKeys {
     }
 }
 
-/// Sequential reader of one band of one run.
+/// Sequential reader of one band of one run. It keeps no file open between refills (each opens,
+/// reads up to [`READ_BUFFER`] bytes and closes), so merging any number of runs never runs out of
+/// file descriptors.
 struct RunReader<'a> {
     run: &'a Run,
-    input: BufReader<File>,
+    /// Offset in the file of the next bytes to read.
+    offset: u64,
+    /// Entries of this band not yet read into `buffer`.
     left: usize,
+    buffer: Vec<u8>,
+    /// Position of the next entry in `buffer`.
+    at: usize,
 }
 
 impl<'a> RunReader<'a> {
-    fn open(run: &'a Run, band: usize) -> Result<Self> {
-        let io = |e| Error::io(&run.path, e);
-        let mut file = File::open(&run.path).map_err(io)?;
-        file.seek(SeekFrom::Start((band * run.entries * ENTRY) as u64)).map_err(io)?;
-        let input = BufReader::with_capacity(READ_BUFFER.min(run.entries * ENTRY).max(ENTRY), file);
-        Ok(RunReader { run, input, left: run.entries })
+    fn new(run: &'a Run, band: usize) -> Self {
+        let offset = (band * run.entries * ENTRY) as u64;
+        RunReader { run, offset, left: run.entries, buffer: Vec::new(), at: 0 }
     }
 
     fn next(&mut self) -> Result<Option<(u64, u32)>> {
-        if self.left == 0 {
-            return Ok(None);
+        if self.at == self.buffer.len() {
+            if self.left == 0 {
+                return Ok(None);
+            }
+            self.refill().map_err(|e| Error::io(&self.run.path, e))?;
         }
-        let mut bytes = [0u8; ENTRY];
-        self.input.read_exact(&mut bytes).map_err(|e| Error::io(&self.run.path, e))?;
-        self.left -= 1;
+        let bytes = &self.buffer[self.at..self.at + ENTRY];
+        self.at += ENTRY;
         let key = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
         let doc = u32::from_le_bytes(bytes[8..].try_into().expect("4 bytes"));
         Ok(Some((key, doc)))
+    }
+
+    fn refill(&mut self) -> std::io::Result<()> {
+        let n = self.left.min(READ_BUFFER / ENTRY);
+        let mut file = File::open(&self.run.path)?;
+        file.seek(SeekFrom::Start(self.offset))?;
+        self.buffer.resize(n * ENTRY, 0);
+        file.read_exact(&mut self.buffer)?;
+        self.offset += (n * ENTRY) as u64;
+        self.left -= n;
+        self.at = 0;
+        Ok(())
     }
 }
 
@@ -199,6 +218,20 @@ mod tests {
                 assert_eq!(spilled.candidates(max_bucket).unwrap(), memory, "{distinct} {max_bucket} {run_docs}");
             }
         }
+    }
+
+    #[test]
+    fn runs_longer_than_a_read_buffer_are_read_in_several_refills() {
+        let (docs, bands) = (3 * READ_BUFFER / ENTRY, 2);
+        let keys = keys(docs, bands, 20_000, 7);
+        let eligible = vec![true; docs];
+        let memory = lsh::candidates(&keys, bands, &eligible, 50);
+        let mut spilled = SpilledKeys::new(bands).unwrap();
+        let half = docs / 2;
+        spilled.spill(&keys[..half * bands], &eligible[..half]).unwrap();
+        spilled.spill(&keys[half * bands..], &eligible[half..]).unwrap();
+        assert!(spilled.runs[0].entries * ENTRY > READ_BUFFER);
+        assert_eq!(spilled.candidates(50).unwrap(), memory);
     }
 
     #[test]

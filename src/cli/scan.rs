@@ -168,8 +168,8 @@ impl ScanArgs {
     }
 }
 
-/// Smallest `--memory-limit`: below it, runs get so small that merging them needs more open
-/// files than it saves memory.
+/// Smallest `--memory-limit`: below it, band-key runs get so small (a few thousand documents) that
+/// their number, not their size, costs time (one file each, read in one buffer each per band).
 const MIN_MEMORY_LIMIT: u64 = 1 << 20;
 
 fn explain(config: &Config, overridden: bool) -> String {

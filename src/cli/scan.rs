@@ -101,7 +101,7 @@ pub struct ScanArgs {
     /// temporary folder (TMPDIR) as sorted runs and merged back to find candidates; verification
     /// re-reads documents in blocks of at most another quarter. Results are identical with or
     /// without it; it costs disk space about 1.5x the keys and some time. Not bounded: per-document
-    /// ids and metadata (~200 bytes each), story sketches, and the candidate pairs.
+    /// ids and metadata (a few hundred bytes each), story sketches, and the candidate pairs.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
 

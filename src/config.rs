@@ -114,6 +114,11 @@ pub struct Config {
     /// once during verification; documents are re-read in blocks of this size. Results do not
     /// depend on it.
     pub verify_block: usize,
+    /// Rough bound on the memory a scan uses, in bytes (`None`: no bound). Set it with
+    /// [`Config::set_memory_limit`], which also shrinks `verify_block`. When the band keys held
+    /// would exceed a quarter of it, [`crate::pipeline::Pipeline::scan`] spills them to a
+    /// temporary folder as sorted runs ([`crate::spill`]). Results do not depend on it.
+    pub memory_limit: Option<u64>,
 }
 
 /// Default [`Config::verify_block`]: 32 Mi values, about 256 MiB of shingles.
@@ -161,7 +166,22 @@ impl Config {
             evidence: false,
             story: StoryParams::default(),
             verify_block: DEFAULT_VERIFY_BLOCK,
+            memory_limit: None,
         })
+    }
+
+    /// Bounds a scan's memory to about `bytes`: band keys held in memory get a quarter of it
+    /// ([`Config::key_budget`]; beyond, they are spilled to disk), and so do the re-read
+    /// documents' shingles during verification (`verify_block`, 8 bytes per value). Per-document
+    /// records (ids, metadata), story sketches and the candidate pairs are not bounded.
+    pub fn set_memory_limit(&mut self, bytes: u64) {
+        self.memory_limit = Some(bytes);
+        self.verify_block = self.verify_block.min((bytes / 4 / 8).max(1) as usize);
+    }
+
+    /// Bytes of band keys a scan holds in memory before spilling them (`None`: no limit).
+    pub fn key_budget(&self) -> Option<usize> {
+        self.memory_limit.map(|m| (m / 4) as usize)
     }
 
     /// The similarity LSH is tuned for: [`RECALL_MARGIN`] below the Jaccard threshold (the
@@ -189,6 +209,29 @@ pub fn parse_window(value: &str) -> Result<i64, ConfigError> {
         _ => return Err(err()),
     };
     Ok((n * scale).round() as i64)
+}
+
+/// Reads a size such as `500M`, `2G`, `2GB`, `64k`, `1.5G` or `1000000` (bytes) for `flag`; units
+/// are powers of 1024.
+pub fn parse_size(flag: &'static str, value: &str) -> Result<u64, ConfigError> {
+    let v = value.trim();
+    let err = || ConfigError::Size { flag, value: value.to_string() };
+    let split = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.parse().map_err(|_| err())?;
+    let scale = match unit.trim().to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1u64,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(err()),
+    };
+    let bytes = n * scale as f64;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(err());
+    }
+    Ok(bytes as u64)
 }
 
 fn check_range(flag: &'static str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
@@ -224,6 +267,31 @@ mod tests {
         assert_eq!(parse_window("12"), Ok(12 * 3600));
         assert!(parse_window("soon").is_err());
         assert!(parse_window("5y").is_err());
+    }
+
+    #[test]
+    fn sizes_read_common_units() {
+        assert_eq!(parse_size("--memory-limit", "500M"), Ok(500 << 20));
+        assert_eq!(parse_size("--memory-limit", "2G"), Ok(2 << 30));
+        assert_eq!(parse_size("--memory-limit", "2gb"), Ok(2 << 30));
+        assert_eq!(parse_size("--memory-limit", "64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("--memory-limit", "1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("--memory-limit", "1000"), Ok(1000));
+        let e = parse_size("--memory-limit", "lots").unwrap_err();
+        assert!(e.to_string().contains("--memory-limit"), "{e}");
+        assert!(parse_size("--memory-limit", "5X").is_err());
+        assert!(parse_size("--memory-limit", "").is_err());
+    }
+
+    #[test]
+    fn a_memory_limit_bounds_verification_blocks() {
+        let mut c = Config::new(Level::Copy, 5, 128, 0.5, 0.8, None).unwrap();
+        assert_eq!(c.key_budget(), None);
+        c.set_memory_limit(256 << 20);
+        assert_eq!(c.key_budget(), Some(64 << 20));
+        assert_eq!(c.verify_block, 8 << 20);
+        c.set_memory_limit(64 << 30);
+        assert_eq!(c.verify_block, 8 << 20, "never raised above what it was");
     }
 
     #[test]

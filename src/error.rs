@@ -13,6 +13,12 @@ pub enum ConfigError {
     BandsWithoutRows,
     #[error("--window: cannot read {value:?} as a duration; write a number and a unit, e.g. 72h, 3d, 90m, 3600s")]
     Window { value: String },
+    #[error(
+        "{flag}: cannot read {value:?} as a size; write a number and a unit, e.g. 500M, 2G, 64K (bytes without a unit)"
+    )]
+    Size { flag: &'static str, value: String },
+    #[error("{flag} {value}: too small; give at least {min} (a few megabytes)")]
+    SizeTooSmall { flag: &'static str, value: String, min: String },
 }
 
 /// Why a run stopped.

@@ -40,5 +40,6 @@ pub mod normalize;
 pub mod pipeline;
 pub mod report;
 pub mod shingle;
+pub mod spill;
 pub mod story;
 pub mod verify;

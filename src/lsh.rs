@@ -109,24 +109,41 @@ pub fn candidates(
             entries.sort_unstable();
             let mut pairs = Vec::new();
             let mut oversized = 0;
-            for bucket in entries.chunk_by(|x, y| x.0 == y.0) {
-                if bucket.len() < 2 {
-                    continue;
-                }
-                if bucket.len() > max_bucket {
-                    oversized += 1;
-                    pairs.extend(bucket[1..].iter().map(|&(_, b)| Candidate { a: bucket[0].1, b }));
-                    continue;
-                }
-                for (i, &(_, a)) in bucket.iter().enumerate() {
-                    pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| Candidate { a, b }));
-                }
+            let mut docs: Vec<u32> = Vec::new();
+            for bucket in entries.chunk_by(|x, y| x.0 == y.0).filter(|b| b.len() > 1) {
+                docs.clear();
+                docs.extend(bucket.iter().map(|x| x.1));
+                oversized += bucket_pairs(&docs, max_bucket, &mut pairs) as usize;
             }
             pairs.sort_unstable();
             pairs.dedup();
             (pairs, oversized)
         })
         .collect();
+    merge_bands(per_band)
+}
+
+/// The pairs of one bucket (its documents in increasing order) appended to `pairs`: all of them,
+/// or, for a bucket of more than `max_bucket` documents, each member with the first one only (a
+/// star). Returns whether the bucket was oversized. Shared by the in-memory and the spilled
+/// ([`crate::spill`]) band tables, so both find the same pairs.
+pub(crate) fn bucket_pairs(bucket: &[u32], max_bucket: usize, pairs: &mut Vec<Candidate>) -> bool {
+    if bucket.len() < 2 {
+        return false;
+    }
+    if bucket.len() > max_bucket {
+        pairs.extend(bucket[1..].iter().map(|&b| Candidate { a: bucket[0], b }));
+        return true;
+    }
+    for (i, &a) in bucket.iter().enumerate() {
+        pairs.extend(bucket[i + 1..].iter().map(|&b| Candidate { a, b }));
+    }
+    false
+}
+
+/// Every band's pairs (each sorted and distinct) and oversized-bucket count joined: all pairs
+/// sorted and distinct, and the statistics.
+pub(crate) fn merge_bands(per_band: Vec<(Vec<Candidate>, usize)>) -> (Vec<Candidate>, CandidateStats) {
     let oversized_buckets = per_band.iter().map(|p| p.1).sum();
     let mut all: Vec<Candidate> = per_band.into_iter().flat_map(|p| p.0).collect();
     all.par_sort_unstable();

@@ -24,6 +24,7 @@ use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
 use crate::lsh::{self, Candidate, CandidateStats};
 use crate::minhash::MinHasher;
 use crate::shingle::{ShingleScratch, Shingler};
+use crate::spill::SpilledKeys;
 use crate::story::{self, Sketched, StoryFeaturizer, Vector, Weighting};
 use crate::verify::{Overlap, Relation, Scored, Verifier};
 
@@ -74,6 +75,8 @@ pub struct Stats {
     /// JSONL files in folders that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
     pub candidates: CandidateStats,
+    /// Sorted runs of band keys written to disk because of the memory limit (0: all in memory).
+    pub spilled_runs: usize,
     /// Story level: sketch features shared by more documents than the story bucket limit.
     pub story_oversized: usize,
     /// Documents read again for verification.
@@ -187,18 +190,18 @@ impl Pipeline {
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let Signed { docs, keys, sketches, eligible, df, problems, mut stats } = self.read(inputs, observer)?;
+        let Signed { docs, keys, spilled, sketches, eligible, df, problems, mut stats } =
+            self.read_with(inputs, observer, true)?;
 
         observer.stage("candidates");
         let started = Instant::now();
-        let max_bucket = self.config.max_bucket;
         let mut copy_candidates: Vec<Candidate> = Vec::new();
         let (cands, cstats) = match self.config.level {
-            Level::Copy => lsh::candidates(&keys, self.config.lsh.bands, &eligible, max_bucket),
+            Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible)?,
             Level::Story => {
                 let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
                 let (mut c, mut s) = lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket);
-                let (copies, cs) = lsh::candidates(&keys, self.config.lsh.bands, &eligible, max_bucket);
+                let (copies, cs) = self.copy_candidates(&keys, spilled.as_ref(), &eligible)?;
                 stats.story_oversized = s.oversized_buckets;
                 c.extend_from_slice(&copies);
                 c.par_sort_unstable();
@@ -210,6 +213,7 @@ impl Pipeline {
             }
         };
         drop(keys);
+        drop(spilled);
         drop(sketches);
         stats.candidates = cstats;
         stats.timings.push(("candidates", started.elapsed()));
@@ -316,7 +320,17 @@ impl Pipeline {
     /// Stage 1: read, parse and sketch every document; register ids (a repeated id is a problem,
     /// the first is kept); count story features. What it returns is what candidate generation
     /// needs, and what an index stores.
+    ///
+    /// All band keys stay in memory ([`Signed::keys`]), whatever [`Config::memory_limit`] says.
     pub fn read(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Signed> {
+        self.read_with(inputs, observer, false)
+    }
+
+    /// [`Pipeline::read`]; with `may_spill` and a [`Config::memory_limit`], band keys beyond
+    /// [`Config::key_budget`] are spilled to disk as sorted runs ([`Signed::spilled`]).
+    fn read_with(&self, inputs: &mut Inputs, observer: &dyn Observer, may_spill: bool) -> Result<Signed> {
+        let bands = self.config.lsh.bands;
+        let key_budget = self.config.key_budget().filter(|_| may_spill);
         let mut r = Signed {
             stats: Stats {
                 sources: inputs.source_count(),
@@ -335,6 +349,10 @@ impl Pipeline {
         };
         for p in inputs.listing_problems.clone() {
             report(p, &mut r.problems)?;
+        }
+        if let Some(budget) = key_budget {
+            // Never grown past the budget (a doubling Vec would overshoot it by up to 2x).
+            r.keys.reserve_exact(budget / 8 + bands);
         }
         observer.stage("read");
         let started = Instant::now();
@@ -414,6 +432,9 @@ impl Pipeline {
                         }
                     }
                     r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date, text_hash });
+                    if key_budget.is_some_and(|budget| r.keys.len() * 8 >= budget) {
+                        r.spill(bands)?;
+                    }
                 }
                 observer.progress(r.docs.len(), r.stats.bytes);
                 Ok(())
@@ -431,10 +452,28 @@ impl Pipeline {
         if let Some(e) = failure {
             return Err(e);
         }
+        if r.spilled.is_some() && !r.keys.is_empty() {
+            r.spill(bands)?;
+        }
+        r.stats.spilled_runs = r.spilled.as_ref().map_or(0, |s| s.runs());
         r.stats.docs = r.docs.len();
         r.stats.sources -= r.stats.sidecar_files.0;
         r.stats.timings.push(("read", started.elapsed()));
         Ok(r)
+    }
+
+    /// Candidate pairs of the copy-level band keys: from memory, or merged from the runs spilled
+    /// to disk (the same pairs either way).
+    fn copy_candidates(
+        &self,
+        keys: &[u64],
+        spilled: Option<&SpilledKeys>,
+        eligible: &[bool],
+    ) -> Result<(Vec<Candidate>, CandidateStats)> {
+        match spilled {
+            Some(runs) => runs.candidates(self.config.max_bucket),
+            None => Ok(lsh::candidates(keys, self.config.lsh.bands, eligible, self.config.max_bucket)),
+        }
     }
 
     fn weighting(&self, docs: usize) -> Weighting {
@@ -650,8 +689,12 @@ pub(crate) fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
 #[derive(Default)]
 pub struct Signed {
     pub docs: Vec<Doc>,
-    /// `keys[d * bands + i]`: band `i`'s key of document `d`'s copy-level signature.
+    /// `keys[d * bands + i]`: band `i`'s key of document `d`'s copy-level signature. Empty when
+    /// the keys were spilled (see `spilled`).
     pub keys: Vec<u64>,
+    /// Set when the band keys outgrew the memory limit: every document's keys, as sorted runs in a
+    /// temporary folder (only a scan spills; [`Pipeline::read`] never does).
+    pub spilled: Option<SpilledKeys>,
     /// Story level: each document's sketch (empty at copy level).
     pub sketches: Vec<Sketched>,
     /// Documents with at least one feature (the others cannot match anything).
@@ -660,6 +703,19 @@ pub struct Signed {
     pub df: story::DocFrequencies,
     pub problems: Vec<Problem>,
     pub stats: Stats,
+}
+
+impl Signed {
+    /// Moves the keys held in memory (those of the documents after the last run) to a new run.
+    fn spill(&mut self, bands: usize) -> Result<()> {
+        if self.spilled.is_none() {
+            self.spilled = Some(SpilledKeys::new(bands)?);
+        }
+        let spilled = self.spilled.as_mut().expect("just set");
+        spilled.spill(&self.keys, &self.eligible[spilled.docs()..])?;
+        self.keys.clear();
+        Ok(())
+    }
 }
 
 /// Values computed for some documents, looked up by document index.

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use wiredup::config::{Config, Level};
+use wiredup::error::ConfigError;
 use wiredup::input::Inputs;
 use wiredup::pipeline::Pipeline;
 use wiredup::report::{self, Context};
@@ -95,6 +96,15 @@ pub struct ScanArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// Keep memory roughly within this size (e.g. 500M, 2G; at least 1M). When the LSH band
+    /// keys (about 340 bytes per document) would outgrow a quarter of it, they are written to a
+    /// temporary folder (TMPDIR) as sorted runs and merged back to find candidates; verification
+    /// re-reads documents in blocks of at most another quarter. Results are identical with or
+    /// without it; it costs disk space about 1.5x the keys and some time. Not bounded: per-document
+    /// ids and metadata (a few hundred bytes each), story sketches, and the candidate pairs.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+
     #[command(flatten)]
     pub run: RunArgs,
 
@@ -145,9 +155,22 @@ impl ScanArgs {
         config.story.max_bucket = self.story_max_bucket.max(2);
         config.strict = self.run.strict;
         config.fields = self.fields.to_fields();
+        if let Some(limit) = &self.memory_limit {
+            const FLAG: &str = "--memory-limit";
+            let bytes = wiredup::config::parse_size(FLAG, limit)?;
+            if bytes < MIN_MEMORY_LIMIT {
+                let e = ConfigError::SizeTooSmall { flag: FLAG, value: limit.clone(), min: "1M".into() };
+                return Err(e.into());
+            }
+            config.set_memory_limit(bytes);
+        }
         Ok(config)
     }
 }
+
+/// Smallest `--memory-limit`: below it, band-key runs get so small (a few thousand documents) that
+/// their number, not their size, costs time (one file each, read in one buffer each per band).
+const MIN_MEMORY_LIMIT: u64 = 1 << 20;
 
 fn explain(config: &Config, overridden: bool) -> String {
     let lsh = config.lsh;

@@ -137,6 +137,13 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             s.candidates.oversized_buckets, c.max_bucket
         )?;
     }
+    if s.spilled_runs > 0 {
+        writeln!(
+            out,
+            "note: band keys exceeded a quarter of --memory-limit and were spilled to disk as {} sorted run(s)",
+            s.spilled_runs
+        )?;
+    }
     let times: Vec<String> = s.timings.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
     writeln!(out, "time: {} (total {:.2}s)", times.join(", "), ctx.total.as_secs_f64())?;
     if scan.clusters.is_empty() {
@@ -226,6 +233,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,
         "story_oversized_features": s.story_oversized,
+        "spilled_runs": s.spilled_runs,
         "reread_documents": s.reread_docs,
         "pairs": s.pairs,
         "relations": relations,

@@ -1,0 +1,99 @@
+//! Out-of-core scans: with a memory limit small enough that band keys are spilled to disk as
+//! sorted runs, a scan must find exactly what it finds in memory, byte for byte.
+
+mod common;
+
+use common::{stderr, synthetic_corpus, wiredup, write_corpus};
+use wiredup::config::{Config, Level};
+use wiredup::input::Inputs;
+use wiredup::pipeline::{Pipeline, ScanOutput, Silent};
+
+fn scan(path: &std::path::Path, level: Level, memory_limit: Option<u64>) -> ScanOutput {
+    let mut config = Config::new(level, 5, 128, 0.5, 0.8, None).unwrap();
+    if let Some(bytes) = memory_limit {
+        config.set_memory_limit(bytes);
+    }
+    let mut inputs = Inputs::open(&[path.to_path_buf()], config.fields.clone()).unwrap();
+    Pipeline::new(config).scan(&mut inputs, &Silent).unwrap()
+}
+
+/// Pairs and clusters as comparable text: ids, relation, scores, members.
+fn summary(s: &ScanOutput) -> (Vec<String>, Vec<String>) {
+    let id = |d: u32| s.docs[d as usize].id.clone();
+    let pairs = s.pairs.iter().map(|p| format!("{} {} {:?} {:.6}", id(p.a), id(p.b), p.relation, p.score)).collect();
+    let clusters = s
+        .clusters
+        .iter()
+        .map(|c| {
+            let members: Vec<String> =
+                c.members.iter().map(|m| format!("{}:{:?}:{:.6}", id(m.doc), m.relation, m.score)).collect();
+            format!("{} [{}]", id(c.original), members.join(" "))
+        })
+        .collect();
+    (pairs, clusters)
+}
+
+#[test]
+fn spilled_band_keys_find_exactly_what_memory_finds_at_both_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corpus.jsonl");
+    write_corpus(&path, &synthetic_corpus(600, 17));
+    for level in [Level::Copy, Level::Story] {
+        let whole = scan(&path, level, None);
+        assert_eq!(whole.stats.spilled_runs, 0);
+        assert!(!whole.pairs.is_empty() && !whole.clusters.is_empty(), "{level:?}: the corpus has copies");
+        // 600 documents' keys take ~200 KB; a quarter of 100 KB holds ~70 documents' keys.
+        let spilled = scan(&path, level, Some(100_000));
+        assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
+        assert_eq!(summary(&whole), summary(&spilled), "{level:?}");
+        assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?}");
+    }
+}
+
+#[test]
+fn a_limit_the_keys_fit_in_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corpus.jsonl");
+    write_corpus(&path, &synthetic_corpus(200, 5));
+    let whole = scan(&path, Level::Copy, None);
+    let roomy = scan(&path, Level::Copy, Some(1 << 30));
+    assert_eq!(roomy.stats.spilled_runs, 0, "nothing spilled below the budget");
+    assert_eq!(summary(&whole), summary(&roomy));
+}
+
+#[test]
+fn cli_memory_limit_writes_byte_identical_pairs_and_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus.jsonl");
+    // ~4000 documents: ~1.3 MB of band keys, several runs at the smallest limit the CLI takes.
+    write_corpus(&corpus, &synthetic_corpus(4000, 23));
+    let run = |name: &str, extra: &[&str]| {
+        let pairs = dir.path().join(format!("{name}-pairs.jsonl"));
+        let clusters = dir.path().join(format!("{name}-clusters.jsonl"));
+        let mut args = vec!["scan", corpus.to_str().unwrap(), "--level", "copy", "--format", "json", "-q"];
+        args.extend_from_slice(&["--pairs", pairs.to_str().unwrap(), "--clusters", clusters.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let out = wiredup(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (std::fs::read(pairs).unwrap(), std::fs::read(clusters).unwrap(), summary)
+    };
+    let (pairs, clusters, summary) = run("memory", &[]);
+    let (spilled_pairs, spilled_clusters, spilled_summary) = run("spilled", &["--memory-limit", "1M"]);
+    assert!(pairs.len() > 10_000, "the corpus has copies");
+    assert_eq!(summary["spilled_runs"], 0);
+    assert!(spilled_summary["spilled_runs"].as_u64().unwrap() >= 3, "{}", spilled_summary["spilled_runs"]);
+    assert!(pairs == spilled_pairs, "pairs files differ");
+    assert!(clusters == spilled_clusters, "clusters files differ");
+    assert_eq!(summary["candidate_pairs"], spilled_summary["candidate_pairs"]);
+}
+
+#[test]
+fn a_bad_memory_limit_exits_2_naming_the_flag() {
+    for (value, says) in [("lots", "500M"), ("12X", "500M"), ("100K", "at least 1M")] {
+        let out = wiredup(&["scan", "seeds", "--memory-limit", value], None);
+        assert_eq!(out.status.code(), Some(2), "{value}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("--memory-limit") && err.contains(says), "{value}: {err}");
+    }
+}

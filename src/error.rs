@@ -34,6 +34,17 @@ pub enum Error {
     Strict(crate::input::Problem),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Column(#[from] ColumnError),
+}
+
+/// A Parquet input whose columns cannot give the configured fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnError {
+    #[error("{file}: no column {column:?} for the text (set {flag}); its columns are {columns}")]
+    Missing { file: String, column: String, flag: &'static str, columns: String },
+    #[error("{file}: column {column:?} ({flag}) is {found}; wiredup reads it from {expected}")]
+    Type { file: String, column: String, flag: &'static str, found: String, expected: &'static str },
 }
 
 /// Why an index cannot be read, written or used. A damaged file is always one of these, never a
@@ -62,8 +73,8 @@ pub enum IndexError {
     Locked { path: PathBuf, holder: String },
     #[error("{path}: refusing to create an index in a folder that holds other files; name a new or empty folder")]
     NotEmpty { path: PathBuf },
-    #[error("{name}: an index re-reads archive texts from their files, and this input is {why}; decompress it or save it to a file first")]
-    NotAFile { name: String, why: &'static str },
+    #[error("{name}: an index re-reads archive texts from their files, and this input is {why}; {advice}")]
+    NotAFile { name: String, why: &'static str, advice: &'static str },
     #[error("{count} document id(s) already in the index, e.g. {example:?}; an index holds one document per id (rebuild the index to replace documents)")]
     DuplicateIds { count: usize, example: String },
     #[error("{path}: archive document {id:?} changed since it was indexed ({what}); rebuild the index with `wiredup index build`")]

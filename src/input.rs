@@ -1,11 +1,12 @@
 //! Input: paths (files, folders, `-` for stdin) in, batches of raw documents out; never edits text.
 //!
 //! A folder is walked recursively in sorted order for `.txt`, `.md`, `.jsonl`, `.json` and their
-//! `.gz` / `.zst` forms. A text file is one document whose id is its path relative to the folder
+//! `.gz` / `.zst` forms, and for `.parquet`. A text file is one document whose id is its path relative to the folder
 //! given. A JSONL line, or an element of a `.json` array, is one document whose fields are named
 //! by [`Fields`]. Documents are not kept: each has a [`Location`] from which its text can be read
 //! again ([`Inputs::reread`]). Compressed inputs and stdin are spooled, decompressed, to a
-//! temporary file so that every location is a byte range of a plain file.
+//! temporary file so that every location is a byte range of a plain file; so are Parquet files,
+//! as one JSON line per row (see `columnar`), which makes a row one JSONL document.
 //!
 //! Bad input never stops a run: each problem becomes a [`Problem`] naming the file and line.
 
@@ -69,6 +70,7 @@ pub enum ProblemKind {
     MalformedJson(String),
     NotAnObject,
     MissingText { field: String },
+    NullText { field: String },
     TextNotString { field: String },
     EmptyText,
     Truncated(String),
@@ -100,6 +102,7 @@ impl fmt::Display for Problem {
             ProblemKind::MissingText { field } => {
                 write!(f, "no {field:?} field (set --text-field); skipped")
             }
+            ProblemKind::NullText { field } => write!(f, "field {field:?} is null; skipped"),
             ProblemKind::TextNotString { field } => {
                 write!(f, "field {field:?} is not a string; skipped")
             }
@@ -111,7 +114,10 @@ impl fmt::Display for Problem {
                 write!(f, "duplicate id {id:?} (first seen at {first}); skipped")
             }
             ProblemKind::Unsupported => {
-                write!(f, "not a supported file type (.txt .md .jsonl .json, optionally .gz or .zst); skipped")
+                write!(
+                    f,
+                    "not a supported file type (.txt .md .jsonl .json, optionally .gz or .zst, or .parquet); skipped"
+                )
             }
         }
     }
@@ -128,6 +134,8 @@ enum Format {
     Text,
     Jsonl,
     Json,
+    /// Rows of a Parquet file, spooled as JSONL.
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +158,34 @@ struct Source {
     compression: Compression,
     /// The plain (decompressed) file locations point into; set once the source has been read.
     reread_path: Option<PathBuf>,
+}
+
+impl Source {
+    /// Why the source is read through the spool, if it is.
+    fn spooled(&self) -> Option<Spooled> {
+        spooled(self.path.as_deref(), self.format, self.compression)
+    }
+}
+
+/// Why an input is read through a temporary plain copy: its locations then point into a file
+/// that lives only as long as the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spooled {
+    Stdin,
+    Compressed,
+    Parquet,
+}
+
+fn spooled(path: Option<&Path>, format: Format, compression: Compression) -> Option<Spooled> {
+    if path.is_none() {
+        Some(Spooled::Stdin)
+    } else if format == Format::Parquet {
+        Some(Spooled::Parquet)
+    } else if compression != Compression::None {
+        Some(Spooled::Compressed)
+    } else {
+        None
+    }
 }
 
 /// A slice of one batch's buffer holding one document's raw bytes.
@@ -202,6 +238,7 @@ fn classify(path: &Path) -> Option<(Format, Compression)> {
         "txt" | "md" => Format::Text,
         "jsonl" | "ndjson" => Format::Jsonl,
         "json" => Format::Json,
+        "parquet" if compression == Compression::None => Format::Parquet,
         _ => return None,
     };
     Some((format, compression))
@@ -277,7 +314,7 @@ impl Inputs {
                 },
             }
         }
-        let needs_spool = sources.iter().any(|s| s.path.is_none() || s.compression != Compression::None);
+        let needs_spool = sources.iter().any(|s| s.spooled().is_some());
         let spool = if needs_spool {
             Some(
                 tempfile::Builder::new()
@@ -314,6 +351,7 @@ impl Inputs {
     pub fn read_batches(&mut self, mut sink: impl FnMut(&Inputs, RawBatch)) -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<RawBatch>(1);
         let spool_dir = self.spool.as_ref().map(|d| d.path().to_path_buf());
+        let fields = self.fields.clone();
         let plan: Vec<Planned> = self
             .sources
             .iter()
@@ -326,7 +364,7 @@ impl Inputs {
             })
             .collect();
         let reread: Vec<Option<PathBuf>> = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || read_all(&plan, spool_dir.as_deref(), tx));
+            let reader = scope.spawn(move || read_all(&plan, spool_dir.as_deref(), &fields, tx));
             for batch in rx {
                 sink(self, batch);
             }
@@ -358,7 +396,7 @@ impl Inputs {
                     line: 0,
                 })
             }
-            Format::Jsonl | Format::Json => {
+            Format::Jsonl | Format::Json | Format::Parquet => {
                 let at = |kind| Problem::new(&source.name, Some(unit.line), kind);
                 let text = std::str::from_utf8(bytes).map_err(|_| at(ProblemKind::InvalidUtf8))?;
                 let picked = parse_fields(text, &self.fields).map_err(at)?;
@@ -443,10 +481,10 @@ impl Inputs {
         src.reread_path.as_deref().or(src.path.as_deref())
     }
 
-    /// Names of the inputs read through a spool (stdin, compressed files): their locations do not
-    /// point into a file of the user's.
-    pub fn spooled_names(&self) -> impl Iterator<Item = &str> {
-        self.sources.iter().filter(|s| s.path.is_none() || s.compression != Compression::None).map(|s| s.name.as_str())
+    /// Names of the inputs read through a spool (stdin, compressed files, Parquet), and why:
+    /// their locations do not point into a file of the user's.
+    pub fn spooled_names(&self) -> impl Iterator<Item = (&str, Spooled)> {
+        self.sources.iter().filter_map(|s| Some((s.name.as_str(), s.spooled()?)))
     }
 }
 
@@ -527,13 +565,19 @@ struct Planned {
 fn read_all(
     plan: &[Planned],
     spool: Option<&Path>,
+    fields: &Fields,
     tx: std::sync::mpsc::SyncSender<RawBatch>,
 ) -> Result<Vec<Option<PathBuf>>> {
     let mut out = BatchBuilder { batch: RawBatch::default(), tx };
     let mut reread = Vec::with_capacity(plan.len());
     for (i, Planned { name, path, format, compression, sidecar_text_field }) in plan.iter().enumerate() {
         let spooled =
-            spool.filter(|_| path.is_none() || *compression != Compression::None).map(|d| d.join(format!("{i}")));
+            spool.filter(|_| spooled(path.as_deref(), *format, *compression).is_some()).map(|d| d.join(format!("{i}")));
+        if let (Format::Parquet, Some(path), Some(spooled)) = (format, path, &spooled) {
+            let ok = read_parquet(path, spooled, name, i as u32, fields, &mut out)?;
+            reread.push(ok.then(|| spooled.clone()));
+            continue;
+        }
         let copy = match &spooled {
             Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
             None => None,
@@ -565,7 +609,9 @@ fn read_all(
         let source = i as u32;
         match format {
             Format::Text | Format::Json => read_whole(&mut reader, name, source, *format, &mut out),
-            Format::Jsonl => read_lines(&mut reader, name, source, sidecar_text_field.as_deref(), &mut out),
+            Format::Jsonl | Format::Parquet => {
+                read_lines(&mut reader, name, source, sidecar_text_field.as_deref(), &mut out)
+            }
         }
         if let Some(mut copy) = reader.copy.take() {
             let p = spooled.as_deref().unwrap_or(Path::new(""));
@@ -575,6 +621,40 @@ fn read_all(
     }
     out.flush();
     Ok(reread)
+}
+
+/// Spools a Parquet file's rows as JSON lines, then reads them as a JSONL file. Returns whether
+/// the spool holds anything to re-read; a missing or mistyped text column stops the run.
+fn read_parquet(
+    path: &Path,
+    spooled: &Path,
+    name: &str,
+    source: u32,
+    fields: &Fields,
+    out: &mut BatchBuilder,
+) -> Result<bool> {
+    use crate::columnar::{parquet_to_jsonl, RowsError};
+    let mut copy = BufWriter::new(File::create(spooled).map_err(|e| Error::io(spooled, e))?);
+    let cut = match parquet_to_jsonl(path, name, fields, &mut copy) {
+        Ok(_) => None,
+        Err(RowsError::Unreadable(e)) => {
+            out.problem(Problem::new(name, None, ProblemKind::Unreadable(e)));
+            return Ok(false);
+        }
+        Err(RowsError::Truncated { rows, message }) => {
+            Some(Problem::new(name, Some(rows + 1), ProblemKind::Truncated(message)))
+        }
+        Err(RowsError::Column(e)) => return Err(e.into()),
+        Err(RowsError::Write(e)) => return Err(Error::io(spooled, e)),
+    };
+    copy.flush().map_err(|e| Error::io(spooled, e))?;
+    drop(copy);
+    let mut lines = File::open(spooled).map_err(|e| Error::io(spooled, e))?;
+    read_lines(&mut lines, name, source, None, out);
+    if let Some(p) = cut {
+        out.problem(p);
+    }
+    Ok(true)
 }
 
 fn is_binary(bytes: &[u8]) -> bool {
@@ -876,7 +956,8 @@ fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picke
     }
     let text = match raw.text {
         Some(Scalar::Str(s)) => s,
-        None | Some(Scalar::Null) => return Err(ProblemKind::MissingText { field: fields.text.clone() }),
+        None => return Err(ProblemKind::MissingText { field: fields.text.clone() }),
+        Some(Scalar::Null) => return Err(ProblemKind::NullText { field: fields.text.clone() }),
         Some(_) => return Err(ProblemKind::TextNotString { field: fields.text.clone() }),
     };
     if text.trim().is_empty() {

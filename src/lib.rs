@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one module per stage:
 //!
-//! 1. [`input`]: files, folders, JSONL (plain, gzip, zstd) and stdin -> raw documents;
+//! 1. [`input`]: files, folders, JSONL (plain, gzip, zstd), Parquet and stdin -> raw documents;
 //! 2. [`normalize`]: Unicode folding -> words (hashed, without building a normalized copy);
 //! 3. [`shingle`]: words -> u64 word n-gram hashes (sorted and unique for verification);
 //! 4. [`minhash`]: shingle set -> signature; [`lsh`]: signature -> band keys -> candidate pairs;
@@ -27,6 +27,7 @@
 
 pub mod check;
 pub mod cluster;
+mod columnar;
 pub mod config;
 pub mod date;
 pub mod error;

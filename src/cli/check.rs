@@ -47,8 +47,8 @@ pub enum CheckFormat {
 #[derive(Debug, Args)]
 #[command(after_help = CHECK_EXIT_CODES_HELP)]
 pub struct CheckArgs {
-    /// New documents: files or folders (.txt .md .jsonl .json, plain or .gz/.zst); no path, or
-    /// -, reads JSONL from stdin.
+    /// New documents: files or folders (.txt .md .jsonl .json, plain or .gz/.zst, and .parquet);
+    /// no path, or -, reads JSONL from stdin.
     pub paths: Vec<PathBuf>,
 
     /// The index to check against (see `wiredup index build`).

@@ -84,7 +84,7 @@ pub struct BuildArgs {
     /// The index: a folder, created if needed (an index already there is replaced atomically).
     pub index: PathBuf,
     /// Files or folders to index (.txt .md .jsonl .json; plain files: texts are read again from
-    /// them at check time, so compressed files and stdin are refused).
+    /// them at check time, so compressed files, Parquet and stdin are refused).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// story: keep story sketches and document frequencies too, so `check` finds rewrites;

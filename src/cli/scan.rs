@@ -1,7 +1,7 @@
 //! `wiredup scan`: its flags, their translation into a `Config`, and the run.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
@@ -32,11 +32,28 @@ pub enum Format {
     Json,
 }
 
+/// How `--pairs` and `--clusters` are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// A Parquet table: one row per pair, one row per cluster member.
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format asked for, or else the one the file name says (`.parquet`), or else JSONL.
+    fn of(asked: Option<Self>, path: &Path) -> Self {
+        let parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        asked.unwrap_or(if parquet { OutputFormat::Parquet } else { OutputFormat::Jsonl })
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = super::EXIT_CODES_HELP)]
 pub struct ScanArgs {
-    /// Files or folders to read (.txt .md .jsonl .json, plain or .gz/.zst); folders are walked
-    /// recursively. No path, or -, reads JSONL from stdin.
+    /// Files or folders to read (.txt .md .jsonl .json, plain or .gz/.zst, and .parquet); folders
+    /// are walked recursively. No path, or -, reads JSONL from stdin.
     pub paths: Vec<PathBuf>,
 
     /// What counts as the same: story = rewrites of the same story (and copies), copy = verbatim
@@ -61,6 +78,10 @@ pub struct ScanArgs {
     /// Write every cluster of 2+ documents as JSONL: {"cluster","original","size","members"}.
     #[arg(long, value_name = "FILE")]
     pub clusters: Option<PathBuf>,
+
+    /// Format of --pairs and --clusters (default: parquet for a .parquet file name, else jsonl).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
 
     /// Summary on stdout: text for people, json for programs.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -234,6 +255,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());
         }
     }
+    if let Some(pairs) = &args.pairs {
+        if args.evidence && OutputFormat::of(args.output_format, pairs) == OutputFormat::Parquet {
+            anyhow::bail!("--evidence is written to JSONL pairs only; write --pairs to a .jsonl file");
+        }
+    }
     let console = Console::new(args.run.quiet);
     let pipeline = Pipeline::new(config);
     let scan = pipeline.scan(&mut inputs, &console);
@@ -241,10 +267,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let scan = scan?;
 
     if let Some(path) = &args.pairs {
-        report::write_atomic(path, |w| report::write_pairs(w, &scan, args.evidence))?;
+        match OutputFormat::of(args.output_format, path) {
+            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_pairs(w, &scan, args.evidence))?,
+            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_pairs_parquet(w, &scan))?,
+        }
     }
     if let Some(path) = &args.clusters {
-        report::write_atomic(path, |w| report::write_clusters(w, &scan))?;
+        match OutputFormat::of(args.output_format, path) {
+            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_clusters(w, &scan))?,
+            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_clusters_parquet(w, &scan))?,
+        }
     }
     let ctx = Context {
         config: pipeline.config(),

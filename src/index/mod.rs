@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{self, Config, Level};
 use crate::error::{Error, IndexError, Result};
-use crate::input::Inputs;
+use crate::input::{Inputs, Spooled};
 use crate::pipeline::{Observer, Pipeline, Signed};
 
 use format::Kind;
@@ -391,14 +391,23 @@ impl Drop for Lock {
     }
 }
 
-/// Refuses inputs whose texts could not be read again later (stdin, compressed files).
+/// Refuses inputs whose texts could not be read again later (stdin, compressed files, Parquet).
 fn require_plain_files(inputs: &Inputs) -> Result<()> {
-    if let Some(name) = inputs.spooled_names().next() {
-        let why = if name == "<stdin>" { "standard input" } else { "compressed" };
-        return Err(IndexError::NotAFile { name: name.to_string(), why }.into());
+    if let Some((name, spooled)) = inputs.spooled_names().next() {
+        let (why, advice) = match spooled {
+            Spooled::Stdin => ("standard input", SAVE_IT),
+            Spooled::Compressed => ("compressed", SAVE_IT),
+            Spooled::Parquet => {
+                ("Parquet (its rows are not byte ranges of a text file)", "write its rows as JSONL and index that file")
+            }
+        };
+        return Err(IndexError::NotAFile { name: name.to_string(), why, advice }.into());
     }
     Ok(())
 }
+
+/// What to do with an input an index cannot re-read.
+pub(crate) const SAVE_IT: &str = "decompress it or save it to a file first";
 
 /// What a write did.
 #[derive(Debug)]

@@ -28,6 +28,7 @@ use crate::input::{Inputs, Location, Meta};
 use crate::pipeline::Signed;
 
 use super::format::{self, u32_at, u32_le, u64_at, u64_le, Cursor, Kind, Params};
+use super::SAVE_IT;
 
 pub const SECTION_INFO: u32 = 1;
 pub const SECTION_FILES: u32 = 2;
@@ -151,7 +152,7 @@ impl SegmentData {
                     };
                     let Some(path) = path else {
                         let name = inputs.source_name(doc.location).to_string();
-                        return Err(IndexError::NotAFile { name, why: "standard input" }.into());
+                        return Err(IndexError::NotAFile { name, why: "standard input", advice: SAVE_IT }.into());
                     };
                     let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
                     let f = seg.files.len() as u32;

@@ -1,8 +1,9 @@
-//! Reports: a scan's result in, files and summaries out. JSONL files follow the output
-//! contract in the README; the summary is text for people or JSON for programs.
+//! Reports: a scan's result in, files and summaries out. JSONL and Parquet files follow the
+//! output contract in the README; the summary is text for people or JSON for programs.
 
 mod check;
 mod jsonl;
+mod parquet;
 mod summary;
 
 use std::io::{self, BufWriter, Write};
@@ -10,6 +11,7 @@ use std::path::Path;
 
 pub use check::{check_github, check_json, check_text, fails, CheckContext};
 pub use jsonl::{write_clusters, write_pairs};
+pub use parquet::{write_clusters_parquet, write_pairs_parquet};
 pub use summary::{json_summary, text_summary, Context};
 
 use crate::error::{Error, Result};
@@ -32,7 +34,7 @@ pub(crate) fn round4(x: f64) -> f64 {
 
 /// Writes `path` atomically: into a temporary file beside it, flushed and synced, then renamed
 /// over the target. A failed or interrupted run leaves any earlier file untouched.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

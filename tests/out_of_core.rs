@@ -3,34 +3,16 @@
 
 mod common;
 
-use common::{stderr, synthetic_corpus, wiredup, write_corpus};
-use wiredup::config::{Config, Level};
-use wiredup::input::Inputs;
-use wiredup::pipeline::{Pipeline, ScanOutput, Silent};
+use common::{comparable, scan_file, stderr, synthetic_corpus, wiredup, write_corpus};
+use wiredup::config::Level;
 
-fn scan(path: &std::path::Path, level: Level, memory_limit: Option<u64>) -> ScanOutput {
-    let mut config = Config::new(level, 5, 128, 0.5, 0.8, None).unwrap();
-    if let Some(bytes) = memory_limit {
-        config.set_memory_limit(bytes);
-    }
-    let mut inputs = Inputs::open(&[path.to_path_buf()], config.fields.clone()).unwrap();
-    Pipeline::new(config).scan(&mut inputs, &Silent).unwrap()
-}
-
-/// Pairs and clusters as comparable text: ids, relation, scores, members.
-fn summary(s: &ScanOutput) -> (Vec<String>, Vec<String>) {
-    let id = |d: u32| s.docs[d as usize].id.clone();
-    let pairs = s.pairs.iter().map(|p| format!("{} {} {:?} {:.6}", id(p.a), id(p.b), p.relation, p.score)).collect();
-    let clusters = s
-        .clusters
-        .iter()
-        .map(|c| {
-            let members: Vec<String> =
-                c.members.iter().map(|m| format!("{}:{:?}:{:.6}", id(m.doc), m.relation, m.score)).collect();
-            format!("{} [{}]", id(c.original), members.join(" "))
-        })
-        .collect();
-    (pairs, clusters)
+/// A scan under `memory_limit` bytes, if any.
+fn scan(path: &std::path::Path, level: Level, memory_limit: Option<u64>) -> wiredup::pipeline::ScanOutput {
+    scan_file(path, level, |c| {
+        if let Some(bytes) = memory_limit {
+            c.set_memory_limit(bytes);
+        }
+    })
 }
 
 #[test]
@@ -45,7 +27,7 @@ fn spilled_band_keys_find_exactly_what_memory_finds_at_both_levels() {
         // 600 documents' keys take ~200 KB; a quarter of 100 KB holds ~70 documents' keys.
         let spilled = scan(&path, level, Some(100_000));
         assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
-        assert_eq!(summary(&whole), summary(&spilled), "{level:?}");
+        assert_eq!(comparable(&whole), comparable(&spilled), "{level:?}");
         assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?}");
     }
 }
@@ -58,7 +40,7 @@ fn a_limit_the_keys_fit_in_changes_nothing() {
     let whole = scan(&path, Level::Copy, None);
     let roomy = scan(&path, Level::Copy, Some(1 << 30));
     assert_eq!(roomy.stats.spilled_runs, 0, "nothing spilled below the budget");
-    assert_eq!(summary(&whole), summary(&roomy));
+    assert_eq!(comparable(&whole), comparable(&roomy));
 }
 
 #[test]

@@ -107,3 +107,32 @@ pub fn write_corpus(path: &Path, docs: &[(String, String)]) {
     }
     std::fs::write(path, out).unwrap();
 }
+
+/// Scans one file through the library at `level`, with `adjust` applied to the default
+/// configuration.
+pub fn scan_file(
+    path: &Path,
+    level: wiredup::config::Level,
+    adjust: impl FnOnce(&mut wiredup::config::Config),
+) -> wiredup::pipeline::ScanOutput {
+    let mut config = wiredup::config::Config::new(level, 5, 128, 0.5, 0.8, None).unwrap();
+    adjust(&mut config);
+    let mut inputs = wiredup::input::Inputs::open(&[path.to_path_buf()], config.fields.clone()).unwrap();
+    wiredup::pipeline::Pipeline::new(config).scan(&mut inputs, &wiredup::pipeline::Silent).unwrap()
+}
+
+/// A scan's pairs and clusters as comparable text: ids, relations, scores, members.
+pub fn comparable(s: &wiredup::pipeline::ScanOutput) -> (Vec<String>, Vec<String>) {
+    let id = |d: u32| s.docs[d as usize].id.clone();
+    let pairs = s.pairs.iter().map(|p| format!("{} {} {:?} {:.6}", id(p.a), id(p.b), p.relation, p.score)).collect();
+    let clusters = s
+        .clusters
+        .iter()
+        .map(|c| {
+            let members: Vec<String> =
+                c.members.iter().map(|m| format!("{}:{:?}:{:.6}", id(m.doc), m.relation, m.score)).collect();
+            format!("{} [{}]", id(c.original), members.join(" "))
+        })
+        .collect();
+    (pairs, clusters)
+}

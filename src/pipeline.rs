@@ -538,12 +538,14 @@ impl Pipeline {
             let (mut end, mut size, mut which) = (start, 0usize, Vec::new());
             while end < pairs.len() {
                 let c = pairs[end];
-                let new: Vec<u32> = [c.a, c.b].into_iter().filter(|&d| block_of[d as usize] != block).collect();
-                let extra: usize = new.iter().map(|&d| docs[d as usize].features.max(1) as usize).sum();
+                // A pair's two documents differ, so each is new to the block or not on its own.
+                let new = |d: u32| block_of[d as usize] != block;
+                let extra: usize =
+                    [c.a, c.b].into_iter().filter(|&d| new(d)).map(|d| docs[d as usize].features.max(1) as usize).sum();
                 if end > start && size + extra > self.config.verify_block {
                     break;
                 }
-                for d in new {
+                for d in [c.a, c.b] {
                     if block_of[d as usize] != block {
                         block_of[d as usize] = block;
                         which.push(d);

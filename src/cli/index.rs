@@ -173,11 +173,9 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     )?;
     config.fields = args.fields.to_fields();
     config.strict = args.run.strict;
-    let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
-    let console = Console::new(args.run.quiet);
-    let written = index::build(&args.index, &Pipeline::new(config), &mut inputs, &console);
-    console.finish();
-    let written = written?;
+    let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
+        index::build(&args.index, pipeline, inputs, console)
+    })?;
     println!(
         "indexed {} documents into {} ({} bytes, {} per document) in {:.1} s",
         written.docs,
@@ -189,6 +187,21 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     Ok(if written.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
 }
 
+/// Opens `paths` and runs `write` (which signs them into an index) with a progress console,
+/// closing the console before any error is reported.
+fn sign_with<T>(
+    paths: &[PathBuf],
+    config: Config,
+    quiet: bool,
+    write: impl FnOnce(&Pipeline, &mut Inputs, &Console) -> wiredup::error::Result<T>,
+) -> anyhow::Result<T> {
+    let mut inputs = Inputs::open(paths, config.fields.clone())?;
+    let console = Console::new(quiet);
+    let written = write(&Pipeline::new(config), &mut inputs, &console);
+    console.finish();
+    Ok(written?)
+}
+
 fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     args.run.set_threads()?;
@@ -196,11 +209,9 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     args.signature.check_against(&params, "`index add` was given")?;
     let mut config = index::config_of(&params, &manifest, args.fields.to_fields())?;
     config.strict = args.run.strict;
-    let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
-    let console = Console::new(args.run.quiet);
-    let written = index::add(&args.index, &Pipeline::new(config), &mut inputs, &console);
-    console.finish();
-    let written = written?;
+    let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
+        index::add(&args.index, pipeline, inputs, console)
+    })?;
     println!(
         "added {} documents to {}: {} documents ({} bytes) in {:.1} s",
         written.added,

@@ -27,6 +27,10 @@ Exit codes:
   2  error: bad flags or inputs, parameters that differ, unwritable output
   3  finished, but some input was skipped (each skip is a warning on stderr naming file and line)";
 
+/// The matching flags (their argument ids), which a parameters file replaces.
+const MATCH_FLAGS: [&str; 8] =
+    ["threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket", "window"];
+
 #[derive(Debug, Args)]
 #[command(after_help = STAGED_HELP)]
 pub struct ParamsArgs {
@@ -50,7 +54,7 @@ pub struct SignArgs {
     pub output: Option<PathBuf>,
 
     /// Parameters file to sign under (from `wiredup params`); without it, the matching flags.
-    #[arg(long, value_name = "FILE", required_if_eq("ipc", "true"))]
+    #[arg(long, value_name = "FILE", required_if_eq("ipc", "true"), conflicts_with_all = MATCH_FLAGS)]
     pub params: Option<PathBuf>,
 
     /// Read documents as an Arrow IPC stream on stdin (columns named by the field flags) and

@@ -220,6 +220,78 @@ fn tokens_ascii(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// A token of the ASCII story featurizer's first pass ([`ascii_tokens`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AsciiToken {
+    /// The key of a number feature.
+    Number(u64),
+    /// A sentence end.
+    End,
+    /// A word of at most 64 letters: `text[begin..end]` is the word without its possessive or
+    /// contraction tail, `hash` the [`hash_word`] of its lower-case letters (apostrophes dropped).
+    Word { hash: u64, begin: u32, end: u32, sentence_start: bool },
+    /// A longer word, whole (`text[begin..end]`), left to the general path.
+    Long { begin: u32, end: u32, sentence_start: bool },
+}
+
+/// Splits ASCII text as [`tokens`] does into [`AsciiToken`]s, calling `seen(hash)` for each
+/// word's hash as soon as it is known. Texts are shorter than 4 GiB (positions are `u32`).
+fn ascii_tokens(b: &[u8], out: &mut Vec<AsciiToken>, mut seen: impl FnMut(u64)) {
+    let apostrophe = |c: u8| c == b'\'' || c == b'`';
+    let mut start = true;
+    let mut lower = [0u8; 64];
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let begin = i;
+            i = ascii_number_end(b, i);
+            out.push(AsciiToken::Number(number_key(&b[begin..i])));
+            start = false;
+        } else if c.is_ascii_alphabetic() {
+            let begin = i;
+            let mut first_apostrophe = None;
+            i += 1;
+            while i < b.len()
+                && (b[i].is_ascii_alphabetic()
+                    || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
+            {
+                if apostrophe(b[i]) && first_apostrophe.is_none() {
+                    first_apostrophe = Some(i);
+                }
+                i += 1;
+            }
+            let sentence_start = start;
+            start = false;
+            // The word without its possessive or contraction tail, apostrophes dropped.
+            let end = match first_apostrophe {
+                Some(a) if is_clitic(&b[a + 1..i]) => a,
+                _ => i,
+            };
+            let mut n = 0;
+            for &x in &b[begin..end] {
+                if !apostrophe(x) && n < lower.len() {
+                    lower[n] = x.to_ascii_lowercase();
+                    n += 1;
+                }
+            }
+            if n == lower.len() {
+                out.push(AsciiToken::Long { begin: begin as u32, end: i as u32, sentence_start });
+                continue;
+            }
+            let hash = hash_word(&lower[..n], STORY_SEED);
+            seen(hash);
+            out.push(AsciiToken::Word { hash, begin: begin as u32, end: end as u32, sentence_start });
+        } else {
+            if matches!(c, b'.' | b'!' | b'?' | b'\n') {
+                out.push(AsciiToken::End);
+                start = true;
+            }
+            i += 1;
+        }
+    }
+}
+
 /// Drops a possessive or contraction tail ("Putin's" -> "Putin"); other apostrophes vanish.
 fn strip_apostrophe(w: &str) -> std::borrow::Cow<'_, str> {
     match w.split_once('\'') {
@@ -311,7 +383,7 @@ fn fold(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Everything about a lower-cased word that does not depend on its position. Kept small (24
-/// bytes): the per-thread cache of these is looked up once per token.
+/// bytes): the per-thread table of these ([`WordTable`]) is looked up once per token.
 #[derive(Debug, Clone, Copy)]
 struct WordInfo {
     /// Key of the word feature, or of the number it names ("twelve"); the name key derives
@@ -339,24 +411,129 @@ fn name_key(word_key: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Words looked up per thread before the cache is cleared (bounds its memory).
-const WORD_CACHE_LIMIT: usize = 200_000;
+/// Slots of a new [`WordTable`] (a power of two).
+const TABLE_MIN_SLOTS: usize = 1 << 12;
+/// Slots past which a full [`WordTable`] is cleared rather than grown (bounds its memory:
+/// 32 bytes a slot, 8 MiB per thread).
+const TABLE_MAX_SLOTS: usize = 1 << 18;
 
-/// Slots of the direct-mapped cache in front of [`WordCache::words`] (a power of two): the
-/// commonest words, which are most tokens, stay in fast memory.
-const FRONT_SLOTS: usize = 16384;
+/// [`WordInfo::flags`]: the slot holds a word (never set in an analysis itself).
+const USED: u8 = 128;
 
-/// One thread's word analyses, borrowed once per text.
+/// A [`WordTable`] entry: the word's hash and its analysis, 32 bytes, so that a slot never
+/// straddles two cache lines.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct Slot {
+    hash: u64,
+    info: WordInfo,
+}
+
+const EMPTY: Slot = Slot { hash: 0, info: WordInfo { key: 0, stem: 0, share: 0.0, flags: 0 } };
+
+/// One thread's word analyses by word hash: a flat open-addressing table (linear probing from
+/// the hash's low bits), kept at most half full. A corpus has tens of thousands of distinct
+/// words, and a few thousand of them are most tokens: the slots of those stay in the core's
+/// cache, and a lookup reads one of them, with no second table behind it.
 #[derive(Default)]
-struct WordCache {
-    /// Recent analyses by word hash, one per slot.
-    front: Vec<Option<(u64, WordInfo)>>,
-    /// Every analysis by word hash (cleared past [`WORD_CACHE_LIMIT`]).
-    words: ahash::AHashMap<u64, WordInfo>,
+struct WordTable {
+    slots: Vec<Slot>,
+    len: usize,
+    /// Slots past which the table is cleared instead of grown; [`TABLE_MAX_SLOTS`] when 0.
+    max_slots: usize,
+    /// The tokens of the text being featurized (a buffer kept for the next text).
+    tokens: Vec<AsciiToken>,
+}
+
+impl WordTable {
+    /// The analysis of the word whose hash is `hash`: stored, or made by `analyse` and stored.
+    #[inline]
+    fn get_or_insert(&mut self, hash: u64, analyse: impl FnOnce() -> WordInfo) -> WordInfo {
+        if let Some(info) = self.get(hash) {
+            return info;
+        }
+        let info = analyse();
+        debug_assert_eq!(info.flags & USED, 0);
+        self.insert(hash, info);
+        info
+    }
+
+    /// Asks the memory for the slot where the word with this hash would be first looked for,
+    /// without waiting for it.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if !self.slots.is_empty() {
+            let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
+            // SAFETY: a prefetch hint of an address inside `slots`; it reads nothing.
+            #[allow(unused_unsafe)]
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
+    }
+
+    #[inline]
+    fn get(&self, hash: u64) -> Option<WordInfo> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.info.flags & USED == 0 {
+                return None;
+            }
+            if slot.hash == hash {
+                let mut info = slot.info;
+                info.flags &= !USED;
+                return Some(info);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Stores a word not in the table, growing or clearing it first when it would be over half
+    /// full.
+    fn insert(&mut self, hash: u64, info: WordInfo) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let max = if self.max_slots == 0 { TABLE_MAX_SLOTS } else { self.max_slots };
+            let size = (self.slots.len() * 2).max(TABLE_MIN_SLOTS);
+            let old = std::mem::take(&mut self.slots);
+            self.len = 0;
+            if size <= max {
+                self.slots = vec![EMPTY; size];
+                for s in old.into_iter().filter(|s| s.info.flags & USED != 0) {
+                    self.place(s);
+                }
+            } else {
+                // Cleared: the words seen since come back as they recur.
+                self.slots = old;
+                self.slots.fill(EMPTY);
+            }
+        }
+        let mut info = info;
+        info.flags |= USED;
+        self.place(Slot { hash, info });
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = slot.hash as usize & mask;
+        while self.slots[i].info.flags & USED != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+    }
 }
 
 thread_local! {
-    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache::default());
+    static WORD_CACHE: std::cell::RefCell<WordTable> = std::cell::RefCell::new(WordTable::default());
 }
 
 /// Extracts story features. Cheap to share across threads; each thread caches word analyses.
@@ -502,98 +679,59 @@ impl StoryFeaturizer {
         })
     }
 
-    /// The word analysis of a lower-cased word: from the small direct-mapped cache of recent
-    /// words, else the full cache, else computed.
+    /// The word analysis of a lower-cased word: from this thread's table, else computed.
     #[inline]
-    fn info(&self, lower: &[u8], cache: &mut WordCache) -> WordInfo {
-        let h = hash_word(lower, STORY_SEED);
-        let slot = (h as usize) & (FRONT_SLOTS - 1);
-        if let Some(&Some((key, info))) = cache.front.get(slot) {
-            if key == h {
-                return info;
-            }
-        }
-        if cache.words.len() > WORD_CACHE_LIMIT {
-            cache.words.clear();
-        }
+    fn info(&self, lower: &[u8], cache: &mut WordTable) -> WordInfo {
         // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
-        let info =
-            *cache.words.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()));
-        if cache.front.is_empty() {
-            cache.front.resize(FRONT_SLOTS, None);
-        }
-        cache.front[slot] = Some((h, info));
-        info
+        cache.get_or_insert(hash_word(lower, STORY_SEED), || {
+            self.analyse(std::str::from_utf8(lower).unwrap_or_default())
+        })
     }
 
     /// [`StoryFeaturizer::visit`] for ASCII text: the same features as folding, tokenizing and
-    /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in one pass over the bytes
-    /// without allocating (a test holds the two paths equal).
-    fn visit_ascii(&self, b: &[u8], cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
+    /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in two passes over the
+    /// bytes without allocating (a test holds the two paths equal). The first pass splits the
+    /// text into [`AsciiToken`]s and hashes each word, asking the memory for its table slot
+    /// right away; the second looks the words up, by then mostly in the core's cache, and emits
+    /// the features. Looking each word up as soon as it is read would wait for one slot at a time.
+    fn visit_ascii(&self, b: &[u8], cache: &mut WordTable, emit: &mut impl FnMut(Kind, u64, f64)) {
+        let mut tokens = std::mem::take(&mut cache.tokens);
+        tokens.clear();
+        ascii_tokens(b, &mut tokens, |hash| cache.prefetch(hash));
         let apostrophe = |c: u8| c == b'\'' || c == b'`';
         let mut prev: Option<(u64, f64)> = None;
-        let mut start = true;
-        let mut lower = [0u8; 64];
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            if c.is_ascii_digit() {
-                let begin = i;
-                i = ascii_number_end(b, i);
-                emit(Kind::Number, number_key(&b[begin..i]), NUMBER_SHARE);
-                prev = None;
-                start = false;
-            } else if c.is_ascii_alphabetic() {
-                let begin = i;
-                let mut first_apostrophe = None;
-                i += 1;
-                while i < b.len()
-                    && (b[i].is_ascii_alphabetic()
-                        || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
-                {
-                    if apostrophe(b[i]) && first_apostrophe.is_none() {
-                        first_apostrophe = Some(i);
-                    }
-                    i += 1;
+        for &token in &tokens {
+            match token {
+                AsciiToken::Number(key) => {
+                    emit(Kind::Number, key, NUMBER_SHARE);
+                    prev = None;
                 }
-                let sentence_start = start;
-                start = false;
-                // The word without its possessive or contraction tail, apostrophes dropped.
-                let raw = &b[begin..i];
-                let word: &[u8] = match first_apostrophe {
-                    Some(a) if is_clitic(&b[a + 1..i]) => &b[begin..a],
-                    _ => raw,
-                };
-                let mut n = 0;
-                for &x in word {
-                    if !apostrophe(x) && n < lower.len() {
-                        lower[n] = x.to_ascii_lowercase();
-                        n += 1;
-                    }
+                AsciiToken::End => prev = None,
+                AsciiToken::Word { hash, begin, end, sentence_start } => {
+                    let word = &b[begin as usize..end as usize];
+                    let info = cache.get_or_insert(hash, || {
+                        let lower: Vec<u8> =
+                            word.iter().filter(|x| !apostrophe(**x)).map(u8::to_ascii_lowercase).collect();
+                        self.analyse(std::str::from_utf8(&lower).unwrap_or_default())
+                    });
+                    let letters = || word.iter().filter(|x| !apostrophe(**x));
+                    let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
+                    let capitalised = word[0].is_ascii_uppercase();
+                    self.emit_word(info, acronym, capitalised, sentence_start, &mut prev, emit);
                 }
-                if n == lower.len() {
+                AsciiToken::Long { begin, end, sentence_start } => {
                     // A 64-letter "word": rare enough for the general path.
+                    let raw = &b[begin as usize..end as usize];
                     let folded = String::from_utf8_lossy(raw).replace('`', "'");
                     self.visit_word(&strip_apostrophe(&folded), sentence_start, &mut prev, cache, emit);
-                    continue;
                 }
-                let info = self.info(&lower[..n], cache);
-                let letters = || word.iter().filter(|x| !apostrophe(**x));
-                let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
-                let capitalised = word[0].is_ascii_uppercase();
-                self.emit_word(info, acronym, capitalised, sentence_start, &mut prev, emit);
-            } else {
-                if matches!(c, b'.' | b'!' | b'?' | b'\n') {
-                    prev = None;
-                    start = true;
-                }
-                i += 1;
             }
         }
+        cache.tokens = tokens;
     }
 
     /// The general path of [`StoryFeaturizer::visit`]: fold, tokenize, analyse each word.
-    fn visit_tokens(&self, text: &str, cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
+    fn visit_tokens(&self, text: &str, cache: &mut WordTable, emit: &mut impl FnMut(Kind, u64, f64)) {
         let folded = fold(text);
         let mut prev: Option<(u64, f64)> = None;
         for token in tokens(&folded) {
@@ -619,7 +757,7 @@ impl StoryFeaturizer {
         word: &str,
         sentence_start: bool,
         prev: &mut Option<(u64, f64)>,
-        cache: &mut WordCache,
+        cache: &mut WordTable,
         emit: &mut impl FnMut(Kind, u64, f64),
     ) {
         let mut lower = String::with_capacity(word.len());
@@ -912,7 +1050,7 @@ mod tests {
     fn all_features(f: &StoryFeaturizer, text: &str, fast: bool) -> Vec<(Kind, u64, u64)> {
         let mut out = Vec::new();
         let mut emit = |k, h, share: f64| out.push((k, h, share.to_bits()));
-        let cache = &mut WordCache::default();
+        let cache = &mut WordTable::default();
         if fast {
             f.visit_ascii(text.as_bytes(), cache, &mut emit);
         } else {
@@ -955,6 +1093,46 @@ mod tests {
         for t in &texts {
             assert_eq!(all_features(&f, t, true), all_features(&f, t, false), "{t:?}");
         }
+    }
+
+    #[test]
+    fn word_table_returns_the_analysis_of_every_word_through_growth_and_clearing() {
+        let f = StoryFeaturizer::default();
+        let same = |a: WordInfo, b: WordInfo| {
+            a.key == b.key && a.stem == b.stem && a.share.to_bits() == b.share.to_bits() && a.flags == b.flags
+        };
+        let mut words: Vec<String> =
+            ["the", "us", "twelve", "a", "running", "kremlin", "pezeshkian"].iter().map(|w| w.to_string()).collect();
+        let mut state = 11u64;
+        for i in 0..20_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = 1 + (state >> 60) as usize;
+            let w: String = (0..len).map(|j| (b'a' + ((state >> (j * 4 % 56)) % 26) as u8) as char).collect();
+            words.push(format!("{w}{}", i % 7));
+        }
+        // Small bounds: the table grows twice, then is cleared again and again.
+        let mut table = WordTable { max_slots: 1 << 14, ..WordTable::default() };
+        for round in 0..2 {
+            for w in &words {
+                let got = f.info(w.as_bytes(), &mut table);
+                assert!(same(got, f.analyse(w)), "{w} (round {round})");
+                assert!(table.len * 2 <= table.slots.len() && table.slots.len() <= 1 << 14);
+            }
+        }
+        // Common words repeated among new ones are found again.
+        let mut table = WordTable::default();
+        for (i, w) in words.iter().enumerate() {
+            for common in &words[..7] {
+                assert!(same(f.info(common.as_bytes(), &mut table), f.analyse(common)));
+            }
+            assert!(same(f.info(w.as_bytes(), &mut table), f.analyse(w)), "{i}");
+        }
+        assert_eq!(table.len, {
+            let mut distinct = words.clone();
+            distinct.sort();
+            distinct.dedup();
+            distinct.len()
+        });
     }
 
     #[test]

@@ -363,10 +363,9 @@ impl Pipeline {
         let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<u64>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();
-            for mut features in df_rx {
+            for features in df_rx {
                 // Each document lists a feature once.
-                features.par_sort_unstable();
-                df.add_sorted(&features);
+                df.add_batch(&features);
             }
             df
         });

@@ -829,22 +829,35 @@ impl Default for DocFrequencies {
 
 impl DocFrequencies {
     /// Counts one batch: the features of its documents, each document listing a feature once,
-    /// sorted. Shards are counted in parallel.
-    pub fn add_sorted(&mut self, sorted: &[u64]) {
+    /// in any order. The features are scattered to their shards, and each shard sorts and
+    /// counts its own in parallel: the same counts as sorting the whole batch first, in the same
+    /// order within each shard (which the Bloom filters' state depends on).
+    pub fn add_batch(&mut self, features: &[u64]) {
         use rayon::prelude::*;
+        let shard = |h: u64| (h >> (64 - DF_SHARD_BITS)) as usize;
+        let mut starts = vec![0usize; self.shards.len() + 1];
+        for &h in features {
+            starts[shard(h) + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut scattered = vec![0u64; features.len()];
+        let mut next = starts.clone();
+        for &h in features {
+            let s = shard(h);
+            scattered[next[s]] = h;
+            next[s] += 1;
+        }
         let mut slices = Vec::with_capacity(self.shards.len());
-        let mut rest = sorted;
-        for shard in 1..=self.shards.len() as u64 {
-            let end = if shard == self.shards.len() as u64 {
-                rest.len()
-            } else {
-                rest.partition_point(|&h| h >> (64 - DF_SHARD_BITS) < shard)
-            };
-            let (head, tail) = rest.split_at(end);
+        let mut rest = scattered.as_mut_slice();
+        for w in starts.windows(2) {
+            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
             slices.push(head);
             rest = tail;
         }
         self.shards.par_iter_mut().zip(slices).for_each(|(shard, slice)| {
+            slice.sort_unstable();
             for run in slice.chunk_by(|a, b| a == b) {
                 shard.add(run[0], run.len() as u32);
             }
@@ -855,30 +868,30 @@ impl DocFrequencies {
     /// 1%, reads as 1).
     pub fn count(&self, feature: u64) -> u32 {
         let shard = &self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize];
-        shard.counts.get(&feature).copied().unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
+        shard.counts.get(feature).unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
     }
 
     /// Every feature held by two documents or more, with its count, in no particular order.
     pub fn counted(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.shards.iter().flat_map(|s| s.counts.iter().map(|(&h, &c)| (h, c)))
+        self.shards.iter().flat_map(|s| s.counts.iter())
     }
 
     /// Documents holding `feature`, for a feature of some input document (so at least 1).
     pub fn get(&self, feature: u64) -> u32 {
-        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(&feature).copied().unwrap_or(1)
+        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(feature).unwrap_or(1)
     }
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    counts: ahash::AHashMap<u64, u32>,
+    counts: Counts,
     seen_once: Bloom,
 }
 
 impl Shard {
     /// Adds `docs` documents holding `feature`.
     fn add(&mut self, feature: u64, docs: u32) {
-        if let Some(c) = self.counts.get_mut(&feature) {
+        if let Some(c) = self.counts.get_mut(feature) {
             *c += docs;
         } else if self.seen_once.contains(feature) {
             self.counts.insert(feature, docs + 1);
@@ -887,6 +900,83 @@ impl Shard {
         } else {
             self.seen_once.insert(feature);
         }
+    }
+}
+
+/// Counts by feature hash: a flat open-addressing table of (hash, count) entries, probed
+/// linearly from the hash's low bits (features are hashes already; a shard holds those that
+/// share their top bits), at most half full. A lookup of a counted feature mostly reads one
+/// entry, where a general hash map would hash the key again and read a control byte too.
+#[derive(Debug, Default)]
+struct Counts {
+    /// `(0, 0)`: an empty entry.
+    entries: Vec<(u64, u32)>,
+    len: usize,
+    /// The count of feature 0, which cannot be told from an empty entry.
+    zero: Option<u32>,
+}
+
+impl Counts {
+    /// Where `feature` (not 0) is, or the empty entry where it would go.
+    #[inline]
+    fn find(&self, feature: u64) -> usize {
+        let mask = self.entries.len() - 1;
+        let mut i = feature as usize & mask;
+        loop {
+            let h = self.entries[i].0;
+            if h == feature || h == 0 {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, feature: u64) -> Option<u32> {
+        if feature == 0 {
+            return self.zero;
+        }
+        if self.entries.is_empty() {
+            return None;
+        }
+        let e = self.entries[self.find(feature)];
+        (e.0 != 0).then_some(e.1)
+    }
+
+    fn get_mut(&mut self, feature: u64) -> Option<&mut u32> {
+        if feature == 0 {
+            return self.zero.as_mut();
+        }
+        if self.entries.is_empty() {
+            return None;
+        }
+        let i = self.find(feature);
+        let e = &mut self.entries[i];
+        (e.0 != 0).then_some(&mut e.1)
+    }
+
+    /// Stores a feature not counted yet.
+    fn insert(&mut self, feature: u64, count: u32) {
+        if feature == 0 {
+            self.zero = Some(count);
+            return;
+        }
+        if (self.len + 1) * 2 > self.entries.len() {
+            let size = (self.entries.len() * 2).max(1024);
+            let old = std::mem::replace(&mut self.entries, vec![(0, 0); size]);
+            for e in old.into_iter().filter(|e| e.0 != 0) {
+                let i = self.find(e.0);
+                self.entries[i] = e;
+            }
+        }
+        let i = self.find(feature);
+        self.entries[i] = (feature, count);
+        self.len += 1;
+    }
+
+    /// Every (feature, count), in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.zero.map(|c| (0, c)).into_iter().chain(self.entries.iter().copied().filter(|e| e.0 != 0))
     }
 }
 
@@ -1239,17 +1329,49 @@ mod tests {
     #[test]
     fn document_frequencies_count_exactly_past_the_first_sighting() {
         let mut df = DocFrequencies::default();
-        let mut batch: Vec<u64> = (0..200_000u64).map(|f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
-        batch.sort_unstable();
-        df.add_sorted(&batch);
+        let batch: Vec<u64> = (0..200_000u64).map(|f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        df.add_batch(&batch);
         let seven = 7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        df.add_sorted(&[seven]);
-        df.add_sorted(&[12345, 12345, 12345, 12345, seven, seven, seven]);
+        df.add_batch(&[seven]);
+        df.add_batch(&[12345, seven, 12345, 12345, seven, 12345, seven]);
         assert_eq!(df.get(seven), 5);
         assert_eq!(df.get(12345), 4);
         // Seen once: 1, apart from the filter's rare false positives (never below 1).
         let ones = (0..200_000u64).filter(|f| df.get(f.wrapping_mul(0x9e37_79b9_7f4a_7c15)) == 1).count();
         assert!(ones >= 199_990, "{ones}");
+    }
+
+    #[test]
+    fn counts_table_agrees_with_a_hash_map() {
+        let mut table = Counts::default();
+        let mut map: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let mut x = 5u64;
+        for i in 0..100_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Repeats, feature 0, and keys that share their low bits (long probe runs).
+            let f = match i % 5 {
+                0 => x % 3000,
+                1 => (x % 64) << 40,
+                _ => x,
+            };
+            match table.get_mut(f) {
+                Some(c) => *c += 1,
+                None => table.insert(f, 1),
+            }
+            *map.entry(f).or_insert(0) += 1;
+        }
+        assert_eq!(table.get(0), map.get(&0).copied());
+        assert_eq!(table.len + table.zero.is_some() as usize, map.len());
+        for (&f, &c) in &map {
+            assert_eq!(table.get(f), Some(c), "{f}");
+        }
+        let mut all: Vec<(u64, u32)> = table.iter().collect();
+        let mut want: Vec<(u64, u32)> = map.into_iter().collect();
+        all.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(all, want);
+        assert_eq!(table.get(u64::MAX - 1), None);
+        assert_eq!(Counts::default().get(7), None);
     }
 
     #[test]

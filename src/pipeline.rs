@@ -505,7 +505,8 @@ impl Pipeline {
     /// The sorted, distinct shingles of a text.
     fn shingle_set(&self, text: &str, s: &mut Scratch) -> Vec<u64> {
         self.shingles_into(text, s);
-        std::mem::take(&mut s.features)
+        // A copy of exactly its size: the scratch keeps its buffer for the next text.
+        s.features.clone()
     }
 
     /// The story vector of a text under the corpus weights, restricted to features other

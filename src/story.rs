@@ -532,7 +532,12 @@ impl WordTable {
     }
 }
 
+/// Feature occurrences of one text, and scratch space to sort them: [`StoryFeaturizer::features`]
+/// keeps both per thread instead of allocating them for every text.
+type OccurrenceBuffers = (Vec<(u64, Kind, f32)>, Vec<(u64, Kind, f32)>);
+
 thread_local! {
+    static FEATURE_BUFFERS: std::cell::RefCell<OccurrenceBuffers> = std::cell::RefCell::new(Default::default());
     static WORD_CACHE: std::cell::RefCell<WordTable> = std::cell::RefCell::new(WordTable::default());
 }
 
@@ -570,13 +575,15 @@ fn key(kind: Kind, bytes: &[u8]) -> u64 {
 /// entries of random keys: three stable counting passes over the top 33 bits (11 at a time)
 /// leave only keys that agree on all of those out of order, and a final insertion pass puts
 /// those (rare) few right. Several times faster than a comparison sort at these sizes.
-fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>) {
+/// `buf` is scratch space, kept by the caller for the next sort.
+fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>, buf: &mut Vec<(u64, T, f32)>) {
     if v.len() < 64 {
         v.sort_by_key(|x| x.0);
         return;
     }
     const BITS: u32 = 11;
-    let mut buf = v.clone();
+    buf.clear();
+    buf.extend_from_slice(v);
     for pass in 0..3 {
         let shift = 64 - BITS * (3 - pass);
         let digit = |x: &(u64, T, f32)| ((x.0 >> shift) & ((1 << BITS) - 1)) as usize;
@@ -595,7 +602,7 @@ fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>) {
             buf[next[d]] = *x;
             next[d] += 1;
         }
-        std::mem::swap(v, &mut buf);
+        std::mem::swap(v, buf);
     }
     // Insertion sort: keys equal in their top 33 bits may still be out of order.
     for i in 1..v.len() {
@@ -618,18 +625,23 @@ fn bigram_key(a: u64, b: u64) -> u64 {
 impl StoryFeaturizer {
     /// The features of `text`, sorted by hash, each once with its term frequency.
     pub fn features(&self, text: &str) -> Vec<Feature> {
-        // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
-        let mut raw: Vec<(u64, Kind, f32)> = Vec::with_capacity(text.len() / 4 + 16);
-        self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
-        radix_sort_by_key(&mut raw);
-        let mut out: Vec<Feature> = Vec::with_capacity(raw.len());
-        for (hash, kind, background) in raw {
-            match out.last_mut() {
-                Some(last) if last.hash == hash => last.tf += 1,
-                _ => out.push(Feature { hash, kind, tf: 1, background }),
+        FEATURE_BUFFERS.with(|buffers| {
+            let (raw, buf) = &mut *buffers.borrow_mut();
+            raw.clear();
+            // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
+            raw.reserve(text.len() / 4 + 16);
+            self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
+            radix_sort_by_key(raw, buf);
+            let distinct = 1 + raw.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            let mut out: Vec<Feature> = Vec::with_capacity(distinct);
+            for &(hash, kind, background) in raw.iter() {
+                match out.last_mut() {
+                    Some(last) if last.hash == hash => last.tf += 1,
+                    _ => out.push(Feature { hash, kind, tf: 1, background }),
+                }
             }
-        }
-        out
+            out
+        })
     }
 
     /// Distinct word, name and number features of one sentence (for evidence alignment).
@@ -1035,6 +1047,16 @@ impl Bloom {
     }
 }
 
+/// 1 + ln tf, without calling `ln` for the commonest term frequency, 1 (ln 1 is exactly 0).
+#[inline]
+fn tf_weight(tf: u32) -> f64 {
+    if tf == 1 {
+        1.0
+    } else {
+        1.0 + (tf as f64).ln()
+    }
+}
+
 /// Turns features into unit-length weighted vectors, given corpus document frequencies.
 #[derive(Debug, Clone, Copy)]
 pub struct Weighting {
@@ -1060,7 +1082,7 @@ impl Weighting {
         let mut norm = 0.0f64;
         for f in features {
             let d = df(f.hash);
-            let w = (1.0 + (f.tf as f64).ln()) * self.idf(d, f.background).powi(IDF_POWER);
+            let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
             norm += w * w;
             v.push((f.hash, w as f32, d >= 2));
         }
@@ -1073,7 +1095,7 @@ impl Weighting {
         let mut v: Vector = features
             .iter()
             .map(|f| {
-                let w = (1.0 + (f.tf as f64).ln()) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
+                let w = tf_weight(f.tf) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
                 (f.hash, w as f32)
             })
             .collect();
@@ -1278,7 +1300,7 @@ mod tests {
                 .collect();
             let mut want = v.clone();
             want.sort_by_key(|e| e.0); // stable, like the radix sort
-            radix_sort_by_key(&mut v);
+            radix_sort_by_key(&mut v, &mut Vec::new());
             assert_eq!(v, want, "len {len}");
         }
     }

@@ -370,10 +370,9 @@ impl Pipeline {
         let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<u64>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();
-            for mut features in df_rx {
+            for features in df_rx {
                 // Each document lists a feature once.
-                features.par_sort_unstable();
-                df.add_sorted(&features);
+                df.add_batch(&features);
             }
             df
         });
@@ -513,7 +512,8 @@ impl Pipeline {
     /// The sorted, distinct shingles of a text.
     fn shingle_set(&self, text: &str, s: &mut Scratch) -> Vec<u64> {
         self.shingles_into(text, s);
-        std::mem::take(&mut s.features)
+        // A copy of exactly its size: the scratch keeps its buffer for the next text.
+        s.features.clone()
     }
 
     /// The story vector of a text under the corpus weights, restricted to features other

@@ -220,6 +220,78 @@ fn tokens_ascii(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// A token of the ASCII story featurizer's first pass ([`ascii_tokens`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AsciiToken {
+    /// The key of a number feature.
+    Number(u64),
+    /// A sentence end.
+    End,
+    /// A word of at most 64 letters: `text[begin..end]` is the word without its possessive or
+    /// contraction tail, `hash` the [`hash_word`] of its lower-case letters (apostrophes dropped).
+    Word { hash: u64, begin: u32, end: u32, sentence_start: bool },
+    /// A longer word, whole (`text[begin..end]`), left to the general path.
+    Long { begin: u32, end: u32, sentence_start: bool },
+}
+
+/// Splits ASCII text as [`tokens`] does into [`AsciiToken`]s, calling `seen(hash)` for each
+/// word's hash as soon as it is known. Texts are shorter than 4 GiB (positions are `u32`).
+fn ascii_tokens(b: &[u8], out: &mut Vec<AsciiToken>, mut seen: impl FnMut(u64)) {
+    let apostrophe = |c: u8| c == b'\'' || c == b'`';
+    let mut start = true;
+    let mut lower = [0u8; 64];
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let begin = i;
+            i = ascii_number_end(b, i);
+            out.push(AsciiToken::Number(number_key(&b[begin..i])));
+            start = false;
+        } else if c.is_ascii_alphabetic() {
+            let begin = i;
+            let mut first_apostrophe = None;
+            i += 1;
+            while i < b.len()
+                && (b[i].is_ascii_alphabetic()
+                    || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
+            {
+                if apostrophe(b[i]) && first_apostrophe.is_none() {
+                    first_apostrophe = Some(i);
+                }
+                i += 1;
+            }
+            let sentence_start = start;
+            start = false;
+            // The word without its possessive or contraction tail, apostrophes dropped.
+            let end = match first_apostrophe {
+                Some(a) if is_clitic(&b[a + 1..i]) => a,
+                _ => i,
+            };
+            let mut n = 0;
+            for &x in &b[begin..end] {
+                if !apostrophe(x) && n < lower.len() {
+                    lower[n] = x.to_ascii_lowercase();
+                    n += 1;
+                }
+            }
+            if n == lower.len() {
+                out.push(AsciiToken::Long { begin: begin as u32, end: i as u32, sentence_start });
+                continue;
+            }
+            let hash = hash_word(&lower[..n], STORY_SEED);
+            seen(hash);
+            out.push(AsciiToken::Word { hash, begin: begin as u32, end: end as u32, sentence_start });
+        } else {
+            if matches!(c, b'.' | b'!' | b'?' | b'\n') {
+                out.push(AsciiToken::End);
+                start = true;
+            }
+            i += 1;
+        }
+    }
+}
+
 /// Drops a possessive or contraction tail ("Putin's" -> "Putin"); other apostrophes vanish.
 fn strip_apostrophe(w: &str) -> std::borrow::Cow<'_, str> {
     match w.split_once('\'') {
@@ -311,7 +383,7 @@ fn fold(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Everything about a lower-cased word that does not depend on its position. Kept small (24
-/// bytes): the per-thread cache of these is looked up once per token.
+/// bytes): the per-thread table of these ([`WordTable`]) is looked up once per token.
 #[derive(Debug, Clone, Copy)]
 struct WordInfo {
     /// Key of the word feature, or of the number it names ("twelve"); the name key derives
@@ -339,24 +411,134 @@ fn name_key(word_key: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Words looked up per thread before the cache is cleared (bounds its memory).
-const WORD_CACHE_LIMIT: usize = 200_000;
+/// Slots of a new [`WordTable`] (a power of two).
+const TABLE_MIN_SLOTS: usize = 1 << 12;
+/// Slots past which a full [`WordTable`] is cleared rather than grown (bounds its memory:
+/// 32 bytes a slot, 8 MiB per thread).
+const TABLE_MAX_SLOTS: usize = 1 << 18;
 
-/// Slots of the direct-mapped cache in front of [`WordCache::words`] (a power of two): the
-/// commonest words, which are most tokens, stay in fast memory.
-const FRONT_SLOTS: usize = 16384;
+/// [`WordInfo::flags`]: the slot holds a word (never set in an analysis itself).
+const USED: u8 = 128;
 
-/// One thread's word analyses, borrowed once per text.
-#[derive(Default)]
-struct WordCache {
-    /// Recent analyses by word hash, one per slot.
-    front: Vec<Option<(u64, WordInfo)>>,
-    /// Every analysis by word hash (cleared past [`WORD_CACHE_LIMIT`]).
-    words: ahash::AHashMap<u64, WordInfo>,
+/// A [`WordTable`] entry: the word's hash and its analysis, 32 bytes, so that a slot never
+/// straddles two cache lines.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct Slot {
+    hash: u64,
+    info: WordInfo,
 }
 
+const EMPTY: Slot = Slot { hash: 0, info: WordInfo { key: 0, stem: 0, share: 0.0, flags: 0 } };
+
+/// One thread's word analyses by word hash: a flat open-addressing table (linear probing from
+/// the hash's low bits), kept at most half full. A corpus has tens of thousands of distinct
+/// words, and a few thousand of them are most tokens: the slots of those stay in the core's
+/// cache, and a lookup reads one of them, with no second table behind it.
+#[derive(Default)]
+struct WordTable {
+    slots: Vec<Slot>,
+    len: usize,
+    /// Slots past which the table is cleared instead of grown; [`TABLE_MAX_SLOTS`] when 0.
+    max_slots: usize,
+    /// The tokens of the text being featurized (a buffer kept for the next text).
+    tokens: Vec<AsciiToken>,
+}
+
+impl WordTable {
+    /// The analysis of the word whose hash is `hash`: stored, or made by `analyse` and stored.
+    #[inline]
+    fn get_or_insert(&mut self, hash: u64, analyse: impl FnOnce() -> WordInfo) -> WordInfo {
+        if let Some(info) = self.get(hash) {
+            return info;
+        }
+        let info = analyse();
+        debug_assert_eq!(info.flags & USED, 0);
+        self.insert(hash, info);
+        info
+    }
+
+    /// Asks the memory for the slot where the word with this hash would be first looked for,
+    /// without waiting for it.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if !self.slots.is_empty() {
+            let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
+            // SAFETY: a prefetch hint of an address inside `slots`; it reads nothing.
+            #[allow(unused_unsafe)]
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
+    }
+
+    #[inline]
+    fn get(&self, hash: u64) -> Option<WordInfo> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.info.flags & USED == 0 {
+                return None;
+            }
+            if slot.hash == hash {
+                let mut info = slot.info;
+                info.flags &= !USED;
+                return Some(info);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Stores a word not in the table, growing or clearing it first when it would be over half
+    /// full.
+    fn insert(&mut self, hash: u64, info: WordInfo) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let max = if self.max_slots == 0 { TABLE_MAX_SLOTS } else { self.max_slots };
+            let size = (self.slots.len() * 2).max(TABLE_MIN_SLOTS);
+            let old = std::mem::take(&mut self.slots);
+            self.len = 0;
+            if size <= max {
+                self.slots = vec![EMPTY; size];
+                for s in old.into_iter().filter(|s| s.info.flags & USED != 0) {
+                    self.place(s);
+                }
+            } else {
+                // Cleared: the words seen since come back as they recur.
+                self.slots = old;
+                self.slots.fill(EMPTY);
+            }
+        }
+        let mut info = info;
+        info.flags |= USED;
+        self.place(Slot { hash, info });
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = slot.hash as usize & mask;
+        while self.slots[i].info.flags & USED != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+    }
+}
+
+/// Feature occurrences of one text, and scratch space to sort them: [`StoryFeaturizer::features`]
+/// keeps both per thread instead of allocating them for every text.
+type OccurrenceBuffers = (Vec<(u64, Kind, f32)>, Vec<(u64, Kind, f32)>);
+
 thread_local! {
-    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache::default());
+    static FEATURE_BUFFERS: std::cell::RefCell<OccurrenceBuffers> = std::cell::RefCell::new(Default::default());
+    static WORD_CACHE: std::cell::RefCell<WordTable> = std::cell::RefCell::new(WordTable::default());
 }
 
 /// Extracts story features. Cheap to share across threads; each thread caches word analyses.
@@ -393,13 +575,15 @@ fn key(kind: Kind, bytes: &[u8]) -> u64 {
 /// entries of random keys: three stable counting passes over the top 33 bits (11 at a time)
 /// leave only keys that agree on all of those out of order, and a final insertion pass puts
 /// those (rare) few right. Several times faster than a comparison sort at these sizes.
-fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>) {
+/// `buf` is scratch space, kept by the caller for the next sort.
+fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>, buf: &mut Vec<(u64, T, f32)>) {
     if v.len() < 64 {
         v.sort_by_key(|x| x.0);
         return;
     }
     const BITS: u32 = 11;
-    let mut buf = v.clone();
+    buf.clear();
+    buf.extend_from_slice(v);
     for pass in 0..3 {
         let shift = 64 - BITS * (3 - pass);
         let digit = |x: &(u64, T, f32)| ((x.0 >> shift) & ((1 << BITS) - 1)) as usize;
@@ -418,7 +602,7 @@ fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>) {
             buf[next[d]] = *x;
             next[d] += 1;
         }
-        std::mem::swap(v, &mut buf);
+        std::mem::swap(v, buf);
     }
     // Insertion sort: keys equal in their top 33 bits may still be out of order.
     for i in 1..v.len() {
@@ -441,18 +625,23 @@ fn bigram_key(a: u64, b: u64) -> u64 {
 impl StoryFeaturizer {
     /// The features of `text`, sorted by hash, each once with its term frequency.
     pub fn features(&self, text: &str) -> Vec<Feature> {
-        // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
-        let mut raw: Vec<(u64, Kind, f32)> = Vec::with_capacity(text.len() / 4 + 16);
-        self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
-        radix_sort_by_key(&mut raw);
-        let mut out: Vec<Feature> = Vec::with_capacity(raw.len());
-        for (hash, kind, background) in raw {
-            match out.last_mut() {
-                Some(last) if last.hash == hash => last.tf += 1,
-                _ => out.push(Feature { hash, kind, tf: 1, background }),
+        FEATURE_BUFFERS.with(|buffers| {
+            let (raw, buf) = &mut *buffers.borrow_mut();
+            raw.clear();
+            // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
+            raw.reserve(text.len() / 4 + 16);
+            self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
+            radix_sort_by_key(raw, buf);
+            let distinct = 1 + raw.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            let mut out: Vec<Feature> = Vec::with_capacity(distinct);
+            for &(hash, kind, background) in raw.iter() {
+                match out.last_mut() {
+                    Some(last) if last.hash == hash => last.tf += 1,
+                    _ => out.push(Feature { hash, kind, tf: 1, background }),
+                }
             }
-        }
-        out
+            out
+        })
     }
 
     /// Distinct word, name and number features of one sentence (for evidence alignment).
@@ -502,98 +691,59 @@ impl StoryFeaturizer {
         })
     }
 
-    /// The word analysis of a lower-cased word: from the small direct-mapped cache of recent
-    /// words, else the full cache, else computed.
+    /// The word analysis of a lower-cased word: from this thread's table, else computed.
     #[inline]
-    fn info(&self, lower: &[u8], cache: &mut WordCache) -> WordInfo {
-        let h = hash_word(lower, STORY_SEED);
-        let slot = (h as usize) & (FRONT_SLOTS - 1);
-        if let Some(&Some((key, info))) = cache.front.get(slot) {
-            if key == h {
-                return info;
-            }
-        }
-        if cache.words.len() > WORD_CACHE_LIMIT {
-            cache.words.clear();
-        }
+    fn info(&self, lower: &[u8], cache: &mut WordTable) -> WordInfo {
         // Lower-cased ASCII or the UTF-8 of lower-cased chars: valid UTF-8 either way.
-        let info =
-            *cache.words.entry(h).or_insert_with(|| self.analyse(std::str::from_utf8(lower).unwrap_or_default()));
-        if cache.front.is_empty() {
-            cache.front.resize(FRONT_SLOTS, None);
-        }
-        cache.front[slot] = Some((h, info));
-        info
+        cache.get_or_insert(hash_word(lower, STORY_SEED), || {
+            self.analyse(std::str::from_utf8(lower).unwrap_or_default())
+        })
     }
 
     /// [`StoryFeaturizer::visit`] for ASCII text: the same features as folding, tokenizing and
-    /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in one pass over the bytes
-    /// without allocating (a test holds the two paths equal).
-    fn visit_ascii(&self, b: &[u8], cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
+    /// analysing word by word ([`StoryFeaturizer::visit_tokens`]), in two passes over the
+    /// bytes without allocating (a test holds the two paths equal). The first pass splits the
+    /// text into [`AsciiToken`]s and hashes each word, asking the memory for its table slot
+    /// right away; the second looks the words up, by then mostly in the core's cache, and emits
+    /// the features. Looking each word up as soon as it is read would wait for one slot at a time.
+    fn visit_ascii(&self, b: &[u8], cache: &mut WordTable, emit: &mut impl FnMut(Kind, u64, f64)) {
+        let mut tokens = std::mem::take(&mut cache.tokens);
+        tokens.clear();
+        ascii_tokens(b, &mut tokens, |hash| cache.prefetch(hash));
         let apostrophe = |c: u8| c == b'\'' || c == b'`';
         let mut prev: Option<(u64, f64)> = None;
-        let mut start = true;
-        let mut lower = [0u8; 64];
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            if c.is_ascii_digit() {
-                let begin = i;
-                i = ascii_number_end(b, i);
-                emit(Kind::Number, number_key(&b[begin..i]), NUMBER_SHARE);
-                prev = None;
-                start = false;
-            } else if c.is_ascii_alphabetic() {
-                let begin = i;
-                let mut first_apostrophe = None;
-                i += 1;
-                while i < b.len()
-                    && (b[i].is_ascii_alphabetic()
-                        || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
-                {
-                    if apostrophe(b[i]) && first_apostrophe.is_none() {
-                        first_apostrophe = Some(i);
-                    }
-                    i += 1;
+        for &token in &tokens {
+            match token {
+                AsciiToken::Number(key) => {
+                    emit(Kind::Number, key, NUMBER_SHARE);
+                    prev = None;
                 }
-                let sentence_start = start;
-                start = false;
-                // The word without its possessive or contraction tail, apostrophes dropped.
-                let raw = &b[begin..i];
-                let word: &[u8] = match first_apostrophe {
-                    Some(a) if is_clitic(&b[a + 1..i]) => &b[begin..a],
-                    _ => raw,
-                };
-                let mut n = 0;
-                for &x in word {
-                    if !apostrophe(x) && n < lower.len() {
-                        lower[n] = x.to_ascii_lowercase();
-                        n += 1;
-                    }
+                AsciiToken::End => prev = None,
+                AsciiToken::Word { hash, begin, end, sentence_start } => {
+                    let word = &b[begin as usize..end as usize];
+                    let info = cache.get_or_insert(hash, || {
+                        let lower: Vec<u8> =
+                            word.iter().filter(|x| !apostrophe(**x)).map(u8::to_ascii_lowercase).collect();
+                        self.analyse(std::str::from_utf8(&lower).unwrap_or_default())
+                    });
+                    let letters = || word.iter().filter(|x| !apostrophe(**x));
+                    let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
+                    let capitalised = word[0].is_ascii_uppercase();
+                    self.emit_word(info, acronym, capitalised, sentence_start, &mut prev, emit);
                 }
-                if n == lower.len() {
+                AsciiToken::Long { begin, end, sentence_start } => {
                     // A 64-letter "word": rare enough for the general path.
+                    let raw = &b[begin as usize..end as usize];
                     let folded = String::from_utf8_lossy(raw).replace('`', "'");
                     self.visit_word(&strip_apostrophe(&folded), sentence_start, &mut prev, cache, emit);
-                    continue;
                 }
-                let info = self.info(&lower[..n], cache);
-                let letters = || word.iter().filter(|x| !apostrophe(**x));
-                let acronym = || letters().nth(1).is_some() && letters().all(|x| !x.is_ascii_lowercase());
-                let capitalised = word[0].is_ascii_uppercase();
-                self.emit_word(info, acronym, capitalised, sentence_start, &mut prev, emit);
-            } else {
-                if matches!(c, b'.' | b'!' | b'?' | b'\n') {
-                    prev = None;
-                    start = true;
-                }
-                i += 1;
             }
         }
+        cache.tokens = tokens;
     }
 
     /// The general path of [`StoryFeaturizer::visit`]: fold, tokenize, analyse each word.
-    fn visit_tokens(&self, text: &str, cache: &mut WordCache, emit: &mut impl FnMut(Kind, u64, f64)) {
+    fn visit_tokens(&self, text: &str, cache: &mut WordTable, emit: &mut impl FnMut(Kind, u64, f64)) {
         let folded = fold(text);
         let mut prev: Option<(u64, f64)> = None;
         for token in tokens(&folded) {
@@ -619,7 +769,7 @@ impl StoryFeaturizer {
         word: &str,
         sentence_start: bool,
         prev: &mut Option<(u64, f64)>,
-        cache: &mut WordCache,
+        cache: &mut WordTable,
         emit: &mut impl FnMut(Kind, u64, f64),
     ) {
         let mut lower = String::with_capacity(word.len());
@@ -691,22 +841,35 @@ impl Default for DocFrequencies {
 
 impl DocFrequencies {
     /// Counts one batch: the features of its documents, each document listing a feature once,
-    /// sorted. Shards are counted in parallel.
-    pub fn add_sorted(&mut self, sorted: &[u64]) {
+    /// in any order. The features are scattered to their shards, and each shard sorts and
+    /// counts its own in parallel: the same counts as sorting the whole batch first, in the same
+    /// order within each shard (which the Bloom filters' state depends on).
+    pub fn add_batch(&mut self, features: &[u64]) {
         use rayon::prelude::*;
+        let shard = |h: u64| (h >> (64 - DF_SHARD_BITS)) as usize;
+        let mut starts = vec![0usize; self.shards.len() + 1];
+        for &h in features {
+            starts[shard(h) + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut scattered = vec![0u64; features.len()];
+        let mut next = starts.clone();
+        for &h in features {
+            let s = shard(h);
+            scattered[next[s]] = h;
+            next[s] += 1;
+        }
         let mut slices = Vec::with_capacity(self.shards.len());
-        let mut rest = sorted;
-        for shard in 1..=self.shards.len() as u64 {
-            let end = if shard == self.shards.len() as u64 {
-                rest.len()
-            } else {
-                rest.partition_point(|&h| h >> (64 - DF_SHARD_BITS) < shard)
-            };
-            let (head, tail) = rest.split_at(end);
+        let mut rest = scattered.as_mut_slice();
+        for w in starts.windows(2) {
+            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
             slices.push(head);
             rest = tail;
         }
         self.shards.par_iter_mut().zip(slices).for_each(|(shard, slice)| {
+            slice.sort_unstable();
             for run in slice.chunk_by(|a, b| a == b) {
                 shard.add(run[0], run.len() as u32);
             }
@@ -717,30 +880,30 @@ impl DocFrequencies {
     /// 1%, reads as 1).
     pub fn count(&self, feature: u64) -> u32 {
         let shard = &self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize];
-        shard.counts.get(&feature).copied().unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
+        shard.counts.get(feature).unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
     }
 
     /// Every feature held by two documents or more, with its count, in no particular order.
     pub fn counted(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.shards.iter().flat_map(|s| s.counts.iter().map(|(&h, &c)| (h, c)))
+        self.shards.iter().flat_map(|s| s.counts.iter())
     }
 
     /// Documents holding `feature`, for a feature of some input document (so at least 1).
     pub fn get(&self, feature: u64) -> u32 {
-        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(&feature).copied().unwrap_or(1)
+        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(feature).unwrap_or(1)
     }
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    counts: ahash::AHashMap<u64, u32>,
+    counts: Counts,
     seen_once: Bloom,
 }
 
 impl Shard {
     /// Adds `docs` documents holding `feature`.
     fn add(&mut self, feature: u64, docs: u32) {
-        if let Some(c) = self.counts.get_mut(&feature) {
+        if let Some(c) = self.counts.get_mut(feature) {
             *c += docs;
         } else if self.seen_once.contains(feature) {
             self.counts.insert(feature, docs + 1);
@@ -749,6 +912,83 @@ impl Shard {
         } else {
             self.seen_once.insert(feature);
         }
+    }
+}
+
+/// Counts by feature hash: a flat open-addressing table of (hash, count) entries, probed
+/// linearly from the hash's low bits (features are hashes already; a shard holds those that
+/// share their top bits), at most half full. A lookup of a counted feature mostly reads one
+/// entry, where a general hash map would hash the key again and read a control byte too.
+#[derive(Debug, Default)]
+struct Counts {
+    /// `(0, 0)`: an empty entry.
+    entries: Vec<(u64, u32)>,
+    len: usize,
+    /// The count of feature 0, which cannot be told from an empty entry.
+    zero: Option<u32>,
+}
+
+impl Counts {
+    /// Where `feature` (not 0) is, or the empty entry where it would go.
+    #[inline]
+    fn find(&self, feature: u64) -> usize {
+        let mask = self.entries.len() - 1;
+        let mut i = feature as usize & mask;
+        loop {
+            let h = self.entries[i].0;
+            if h == feature || h == 0 {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, feature: u64) -> Option<u32> {
+        if feature == 0 {
+            return self.zero;
+        }
+        if self.entries.is_empty() {
+            return None;
+        }
+        let e = self.entries[self.find(feature)];
+        (e.0 != 0).then_some(e.1)
+    }
+
+    fn get_mut(&mut self, feature: u64) -> Option<&mut u32> {
+        if feature == 0 {
+            return self.zero.as_mut();
+        }
+        if self.entries.is_empty() {
+            return None;
+        }
+        let i = self.find(feature);
+        let e = &mut self.entries[i];
+        (e.0 != 0).then_some(&mut e.1)
+    }
+
+    /// Stores a feature not counted yet.
+    fn insert(&mut self, feature: u64, count: u32) {
+        if feature == 0 {
+            self.zero = Some(count);
+            return;
+        }
+        if (self.len + 1) * 2 > self.entries.len() {
+            let size = (self.entries.len() * 2).max(1024);
+            let old = std::mem::replace(&mut self.entries, vec![(0, 0); size]);
+            for e in old.into_iter().filter(|e| e.0 != 0) {
+                let i = self.find(e.0);
+                self.entries[i] = e;
+            }
+        }
+        let i = self.find(feature);
+        self.entries[i] = (feature, count);
+        self.len += 1;
+    }
+
+    /// Every (feature, count), in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.zero.map(|c| (0, c)).into_iter().chain(self.entries.iter().copied().filter(|e| e.0 != 0))
     }
 }
 
@@ -807,6 +1047,16 @@ impl Bloom {
     }
 }
 
+/// 1 + ln tf, without calling `ln` for the commonest term frequency, 1 (ln 1 is exactly 0).
+#[inline]
+fn tf_weight(tf: u32) -> f64 {
+    if tf == 1 {
+        1.0
+    } else {
+        1.0 + (tf as f64).ln()
+    }
+}
+
 /// Turns features into unit-length weighted vectors, given corpus document frequencies.
 #[derive(Debug, Clone, Copy)]
 pub struct Weighting {
@@ -832,7 +1082,7 @@ impl Weighting {
         let mut norm = 0.0f64;
         for f in features {
             let d = df(f.hash);
-            let w = (1.0 + (f.tf as f64).ln()) * self.idf(d, f.background).powi(IDF_POWER);
+            let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
             norm += w * w;
             v.push((f.hash, w as f32, d >= 2));
         }
@@ -845,7 +1095,7 @@ impl Weighting {
         let mut v: Vector = features
             .iter()
             .map(|f| {
-                let w = (1.0 + (f.tf as f64).ln()) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
+                let w = tf_weight(f.tf) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
                 (f.hash, w as f32)
             })
             .collect();
@@ -912,7 +1162,7 @@ mod tests {
     fn all_features(f: &StoryFeaturizer, text: &str, fast: bool) -> Vec<(Kind, u64, u64)> {
         let mut out = Vec::new();
         let mut emit = |k, h, share: f64| out.push((k, h, share.to_bits()));
-        let cache = &mut WordCache::default();
+        let cache = &mut WordTable::default();
         if fast {
             f.visit_ascii(text.as_bytes(), cache, &mut emit);
         } else {
@@ -955,6 +1205,46 @@ mod tests {
         for t in &texts {
             assert_eq!(all_features(&f, t, true), all_features(&f, t, false), "{t:?}");
         }
+    }
+
+    #[test]
+    fn word_table_returns_the_analysis_of_every_word_through_growth_and_clearing() {
+        let f = StoryFeaturizer::default();
+        let same = |a: WordInfo, b: WordInfo| {
+            a.key == b.key && a.stem == b.stem && a.share.to_bits() == b.share.to_bits() && a.flags == b.flags
+        };
+        let mut words: Vec<String> =
+            ["the", "us", "twelve", "a", "running", "kremlin", "pezeshkian"].iter().map(|w| w.to_string()).collect();
+        let mut state = 11u64;
+        for i in 0..20_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = 1 + (state >> 60) as usize;
+            let w: String = (0..len).map(|j| (b'a' + ((state >> (j * 4 % 56)) % 26) as u8) as char).collect();
+            words.push(format!("{w}{}", i % 7));
+        }
+        // Small bounds: the table grows twice, then is cleared again and again.
+        let mut table = WordTable { max_slots: 1 << 14, ..WordTable::default() };
+        for round in 0..2 {
+            for w in &words {
+                let got = f.info(w.as_bytes(), &mut table);
+                assert!(same(got, f.analyse(w)), "{w} (round {round})");
+                assert!(table.len * 2 <= table.slots.len() && table.slots.len() <= 1 << 14);
+            }
+        }
+        // Common words repeated among new ones are found again.
+        let mut table = WordTable::default();
+        for (i, w) in words.iter().enumerate() {
+            for common in &words[..7] {
+                assert!(same(f.info(common.as_bytes(), &mut table), f.analyse(common)));
+            }
+            assert!(same(f.info(w.as_bytes(), &mut table), f.analyse(w)), "{i}");
+        }
+        assert_eq!(table.len, {
+            let mut distinct = words.clone();
+            distinct.sort();
+            distinct.dedup();
+            distinct.len()
+        });
     }
 
     #[test]
@@ -1010,7 +1300,7 @@ mod tests {
                 .collect();
             let mut want = v.clone();
             want.sort_by_key(|e| e.0); // stable, like the radix sort
-            radix_sort_by_key(&mut v);
+            radix_sort_by_key(&mut v, &mut Vec::new());
             assert_eq!(v, want, "len {len}");
         }
     }
@@ -1061,17 +1351,49 @@ mod tests {
     #[test]
     fn document_frequencies_count_exactly_past_the_first_sighting() {
         let mut df = DocFrequencies::default();
-        let mut batch: Vec<u64> = (0..200_000u64).map(|f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
-        batch.sort_unstable();
-        df.add_sorted(&batch);
+        let batch: Vec<u64> = (0..200_000u64).map(|f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        df.add_batch(&batch);
         let seven = 7u64.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        df.add_sorted(&[seven]);
-        df.add_sorted(&[12345, 12345, 12345, 12345, seven, seven, seven]);
+        df.add_batch(&[seven]);
+        df.add_batch(&[12345, seven, 12345, 12345, seven, 12345, seven]);
         assert_eq!(df.get(seven), 5);
         assert_eq!(df.get(12345), 4);
         // Seen once: 1, apart from the filter's rare false positives (never below 1).
         let ones = (0..200_000u64).filter(|f| df.get(f.wrapping_mul(0x9e37_79b9_7f4a_7c15)) == 1).count();
         assert!(ones >= 199_990, "{ones}");
+    }
+
+    #[test]
+    fn counts_table_agrees_with_a_hash_map() {
+        let mut table = Counts::default();
+        let mut map: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let mut x = 5u64;
+        for i in 0..100_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Repeats, feature 0, and keys that share their low bits (long probe runs).
+            let f = match i % 5 {
+                0 => x % 3000,
+                1 => (x % 64) << 40,
+                _ => x,
+            };
+            match table.get_mut(f) {
+                Some(c) => *c += 1,
+                None => table.insert(f, 1),
+            }
+            *map.entry(f).or_insert(0) += 1;
+        }
+        assert_eq!(table.get(0), map.get(&0).copied());
+        assert_eq!(table.len + table.zero.is_some() as usize, map.len());
+        for (&f, &c) in &map {
+            assert_eq!(table.get(f), Some(c), "{f}");
+        }
+        let mut all: Vec<(u64, u32)> = table.iter().collect();
+        let mut want: Vec<(u64, u32)> = map.into_iter().collect();
+        all.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(all, want);
+        assert_eq!(table.get(u64::MAX - 1), None);
+        assert_eq!(Counts::default().get(7), None);
     }
 
     #[test]

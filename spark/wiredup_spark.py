@@ -165,21 +165,25 @@ def default_binary():
 
 
 def _shipped_binary():
-    """The `wiredup` file shipped with --files, if any (on the driver or an executor)."""
+    """The `wiredup` file shipped with --files, if any (on the driver or an executor): where
+    SparkFiles puts it, or the working directory (YARN localizes --files there)."""
+    candidates = []
     try:
         from pyspark import SparkFiles
 
-        path = SparkFiles.get("wiredup")
+        candidates.append(SparkFiles.get("wiredup"))
     except Exception:
-        return None
-    if not os.path.isfile(path):
-        return None
-    if not os.access(path, os.X_OK):
-        try:
-            os.chmod(path, os.stat(path).st_mode | 0o111)
-        except OSError:
-            pass
-    return path
+        pass
+    candidates.append(os.path.join(os.getcwd(), "wiredup"))
+    for path in candidates:
+        if os.path.isfile(path):
+            if not os.access(path, os.X_OK):
+                try:
+                    os.chmod(path, os.stat(path).st_mode | 0o111)
+                except OSError:
+                    continue
+            return path
+    return None
 
 
 def executor_binary(explicit, fallback):
@@ -603,7 +607,6 @@ def parse_args(argv):
 def run(spark, argv):
     """Runs the job in `spark` with command-line arguments `argv`; returns the summary dict."""
     args = parse_args(argv)
-    _ship_module_by_value()
     shipped_or_found, fallback = default_binary()
     binary = args.binary or shipped_or_found
     if args.params:
@@ -654,15 +657,6 @@ def run(spark, argv):
     return summary
 
 
-def _ship_module_by_value():
-    """When imported as a module (tests, notebooks), pickle this module's functions by value so
-    that executors need not import it."""
-    if __name__ != "__main__":
-        from pyspark import cloudpickle
-
-        cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parse_args(argv)  # bad flags fail before Spark starts
@@ -691,3 +685,9 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+else:
+    # Imported (tests, notebooks): pickle this module's functions by value, so that executors
+    # need not import it.
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -69,6 +69,64 @@ impl Role {
     }
 }
 
+/// The configured fields: (column, flag naming it, role).
+fn wanted(fields: &Fields) -> [(&str, &'static str, Role); 6] {
+    [
+        (&fields.id, "--id-field", Role::Id),
+        (&fields.text, "--text-field", Role::Text),
+        (&fields.title, "--title-field", Role::Meta),
+        (&fields.date, "--date-field", Role::Date),
+        (&fields.source, "--source-field", Role::Meta),
+        (&fields.url, "--url-field", Role::Meta),
+    ]
+}
+
+/// Indices in `schema` of the configured fields' columns; a missing text column or a column of
+/// a type its field cannot hold is an error naming `name`.
+fn resolve(schema: &arrow_schema::Schema, name: &str, fields: &Fields) -> Result<Vec<usize>, ColumnError> {
+    let mut roots = Vec::new();
+    for (column, flag, role) in wanted(fields) {
+        match schema.index_of(column) {
+            Ok(i) => {
+                let t = schema.field(i).data_type();
+                if !role.reads(t) {
+                    return Err(ColumnError::Type {
+                        file: name.to_string(),
+                        column: column.to_string(),
+                        flag,
+                        found: t.to_string(),
+                        expected: role.expected(),
+                    });
+                }
+                roots.push(i);
+            }
+            Err(_) if role == Role::Text => {
+                let columns = schema.fields().iter().map(|f| format!("{:?}", f.name())).collect::<Vec<_>>();
+                return Err(ColumnError::Missing {
+                    file: name.to_string(),
+                    column: column.to_string(),
+                    flag,
+                    columns: columns.join(", "),
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(roots)
+}
+
+/// Writes each row of `batch` as one JSON line of the configured fields.
+fn write_batch_rows(batch: &arrow_array::RecordBatch, fields: &Fields, out: &mut impl Write) -> io::Result<u64> {
+    let columns: Vec<(&str, &dyn Array)> = wanted(fields)
+        .iter()
+        .filter_map(|&(column, _, _)| batch.column_by_name(column).map(|a| (column, a.as_ref())))
+        .collect();
+    for row in 0..batch.num_rows() {
+        write_row(out, &columns, row)?;
+    }
+    Ok(batch.num_rows() as u64)
+}
+
 /// Writes one JSON object per row of the Parquet file at `path` to `out`, with the configured
 /// fields under their configured names (a null cell as `null`). Returns the rows written.
 pub(crate) fn parquet_to_jsonl(
@@ -79,43 +137,7 @@ pub(crate) fn parquet_to_jsonl(
 ) -> Result<u64, RowsError> {
     let file = File::open(path).map_err(|e| RowsError::Unreadable(e.to_string()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| RowsError::Unreadable(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let wanted: [(&str, &'static str, Role); 6] = [
-        (&fields.id, "--id-field", Role::Id),
-        (&fields.text, "--text-field", Role::Text),
-        (&fields.title, "--title-field", Role::Meta),
-        (&fields.date, "--date-field", Role::Date),
-        (&fields.source, "--source-field", Role::Meta),
-        (&fields.url, "--url-field", Role::Meta),
-    ];
-    let mut roots = Vec::new();
-    for &(column, flag, role) in &wanted {
-        match schema.index_of(column) {
-            Ok(i) => {
-                let t = schema.field(i).data_type();
-                if !role.reads(t) {
-                    return Err(RowsError::Column(ColumnError::Type {
-                        file: name.to_string(),
-                        column: column.to_string(),
-                        flag,
-                        found: t.to_string(),
-                        expected: role.expected(),
-                    }));
-                }
-                roots.push(i);
-            }
-            Err(_) if role == Role::Text => {
-                let columns = schema.fields().iter().map(|f| format!("{:?}", f.name())).collect::<Vec<_>>();
-                return Err(RowsError::Column(ColumnError::Missing {
-                    file: name.to_string(),
-                    column: column.to_string(),
-                    flag,
-                    columns: columns.join(", "),
-                }));
-            }
-            Err(_) => {}
-        }
-    }
+    let roots = resolve(builder.schema(), name, fields).map_err(RowsError::Column)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_projection(mask)
@@ -125,14 +147,23 @@ pub(crate) fn parquet_to_jsonl(
     let mut rows = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| RowsError::Truncated { rows, message: e.to_string() })?;
-        let columns: Vec<(&str, &dyn Array)> = wanted
-            .iter()
-            .filter_map(|&(column, _, _)| batch.column_by_name(column).map(|a| (column, a.as_ref())))
-            .collect();
-        for row in 0..batch.num_rows() {
-            write_row(out, &columns, row).map_err(RowsError::Write)?;
-            rows += 1;
-        }
+        rows += write_batch_rows(&batch, fields, out).map_err(RowsError::Write)?;
+    }
+    Ok(rows)
+}
+
+/// [`parquet_to_jsonl`] for an Arrow IPC stream (`sign --ipc` reads its documents so).
+pub(crate) fn ipc_to_jsonl(input: impl io::Read, fields: &Fields, out: &mut impl Write) -> crate::error::Result<u64> {
+    use crate::error::{Error, StageError};
+    let name = "<stdin>";
+    let bad = |e: arrow_schema::ArrowError| -> Error {
+        StageError::Table { place: name.into(), why: format!("not an Arrow IPC stream: {e}") }.into()
+    };
+    let reader = arrow_ipc::reader::StreamReader::try_new(input, None).map_err(bad)?;
+    resolve(&reader.schema(), name, fields)?;
+    let mut rows = 0u64;
+    for batch in reader {
+        rows += write_batch_rows(&batch.map_err(bad)?, fields, out).map_err(|e| Error::io(name, e))?;
     }
     Ok(rows)
 }

@@ -36,6 +36,8 @@ pub enum Error {
     Index(#[from] IndexError),
     #[error(transparent)]
     Column(#[from] ColumnError),
+    #[error(transparent)]
+    Stage(#[from] StageError),
 }
 
 /// A Parquet input whose columns cannot give the configured fields.
@@ -92,3 +94,26 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Staged runs (`sign`, `verify`, `cluster`): parameters files and signature/edge tables.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StageError {
+    #[error("{path}: not a wiredup parameters file: {why}")]
+    Params { path: String, why: String },
+    #[error("{path}: parameters file version {found} is newer than this wiredup reads ({supported}); upgrade wiredup")]
+    ParamsVersion { path: String, found: u32, supported: u32 },
+    #[error("{path}: made with signature version {found}, this wiredup signs with version {supported}; sign the inputs again")]
+    SignatureVersion { path: String, found: u32, supported: u32 },
+    #[error("{path}: no parameters file beside it (expected {params}); every staged output has one, written with it")]
+    MissingParams { path: String, params: String },
+    #[error("parameters differ: {what} is {a_value} in {a} but {b_value} in {b}; run every stage with the same parameters file")]
+    Mismatch { what: &'static str, a: String, a_value: String, b: String, b_value: String },
+    #[error("{place}: row made with parameters {found:016x}, expected {expected:016x} ({params}); run every stage with the same parameters file")]
+    RowParams { place: String, found: u64, expected: u64, params: String },
+    #[error("the staged commands run the copy level only (the story level needs corpus-wide feature counts); use `wiredup scan` for stories")]
+    StoryLevel,
+    #[error("{place}: {why}")]
+    Table { place: String, why: String },
+    #[error("{place}: document {id:?} is not in any signature file given with --signatures")]
+    UnknownId { place: String, id: String },
+}

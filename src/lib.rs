@@ -9,6 +9,9 @@
 //! 5. [`verify`]: candidate pair -> exact Jaccard and containment -> scored pair;
 //! 6. [`cluster`]: scored pairs -> clusters with their original; [`report`]: -> JSONL, summaries.
 //!
+//! [`stage`] runs the copy level in separate steps (sign, verify, cluster) under one
+//! [`params::Params`] file, for engines such as Spark.
+//!
 //! [`index`] keeps an archive's signatures on disk, and [`check`] matches new documents against
 //! it with the same stages.
 //!
@@ -38,9 +41,11 @@ pub mod input;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod params;
 pub mod pipeline;
 pub mod report;
 pub mod shingle;
 pub mod spill;
+pub mod stage;
 pub mod story;
 pub mod verify;

@@ -12,6 +12,10 @@ fn main() -> std::process::ExitCode {
         Command::Scan(args) => cli::scan::run(args),
         Command::Index(command) => cli::index::run(command),
         Command::Check(args) => cli::check::run(args),
+        Command::Params(args) => cli::stage::run_params(args),
+        Command::Sign(args) => cli::stage::run_sign(args),
+        Command::Verify(args) => cli::stage::run_verify(args),
+        Command::Cluster(args) => cli::stage::run_cluster(args),
     };
     match outcome {
         Ok(code) => code.into(),

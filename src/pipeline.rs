@@ -47,6 +47,13 @@ pub struct Doc {
     pub text_hash: u64,
 }
 
+impl Doc {
+    /// Its source or URL names a wire agency.
+    pub fn is_wire(&self) -> bool {
+        [&self.meta.source, &self.meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s))
+    }
+}
+
 /// Hooks for a caller that wants to show progress or warnings as they happen.
 pub trait Observer: Sync {
     /// An input problem: the document or file is skipped (or, with `strict`, the run stops).
@@ -489,7 +496,7 @@ impl Pipeline {
     }
 
     /// Drops candidates whose documents' dates are further apart than the window.
-    fn within_window(&self, docs: &[Doc], cands: Vec<Candidate>, stats: &mut Stats) -> Vec<Candidate> {
+    pub(crate) fn within_window(&self, docs: &[Doc], cands: Vec<Candidate>, stats: &mut Stats) -> Vec<Candidate> {
         let Some(window) = self.config.window else { return cands };
         let before = cands.len();
         let kept: Vec<Candidate> = cands
@@ -596,6 +603,42 @@ impl Pipeline {
         weighting: &Weighting,
         scan: &ScanOutput,
     ) -> Result<Vec<Cluster>> {
+        let story = self.config.level == Level::Story;
+        let wire = |d: u32| docs[d as usize].is_wire();
+        let score = |against: &[Candidate]| -> Result<Vec<(f64, Relation)>> {
+            let (scores, _) = self.per_pair(
+                inputs,
+                docs,
+                against,
+                &|text, s| {
+                    let vector = if story { self.story_vector(text, weighting, scan) } else { Vector::new() };
+                    (self.shingle_set(text, s), vector)
+                },
+                &|_, (sa, va), (sb, vb)| {
+                    let overlap = Overlap::of(sa, sb);
+                    if story {
+                        (story::cosine(va, vb), relation_of(&overlap, self.verifier.is_copy(&overlap)))
+                    } else {
+                        (overlap.score(), Relation::of_overlap(&overlap))
+                    }
+                },
+            )?;
+            Ok(scores)
+        };
+        self.clusters_with_originals(docs, &wire, groups, pairs, &score)
+    }
+
+    /// Picks each group's original and scores every member against it: from the verified pair
+    /// when there is one, else by `score` (given every such (original, member) pair at once, it
+    /// returns their scores in order). Clusters sorted as [`cluster::sort_clusters`] says.
+    pub(crate) fn clusters_with_originals(
+        &self,
+        docs: &[Doc],
+        wire: &(dyn Fn(u32) -> bool + Sync),
+        groups: Vec<Vec<u32>>,
+        pairs: &[Scored],
+        score: &dyn Fn(&[Candidate]) -> Result<Vec<(f64, Relation)>>,
+    ) -> Result<Vec<Cluster>> {
         let group_of = group_index(docs.len(), &groups);
         let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); groups.len()];
         for p in pairs {
@@ -605,16 +648,13 @@ impl Pipeline {
         }
         let facts = |d: u32| {
             let doc = &docs[d as usize];
-            let wire = [&doc.meta.source, &doc.meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s));
-            Facts { id: &doc.id, date: doc.date, length: doc.features as usize, wire }
+            Facts { id: &doc.id, date: doc.date, length: doc.features as usize, wire: wire(d) }
         };
         let originals: Vec<u32> = groups
             .par_iter()
             .zip(pairs_of.par_iter())
             .map(|(members, inner)| cluster::pick_original(members, inner, &facts, self.config.containment))
             .collect();
-        // Every member against its original: from the verified pair when there is one, else
-        // scored here, as the pair would have been.
         let verified: ahash::AHashMap<(u32, u32), (f64, Relation)> =
             pairs.iter().map(|p| ((p.a.min(p.b), p.a.max(p.b)), (p.score, p.relation))).collect();
         let known = |o: u32, m: u32| verified.get(&(o.min(m), o.max(m))).copied();
@@ -624,24 +664,7 @@ impl Pipeline {
             .flat_map(|(members, &o)| members.iter().filter(move |&&m| m != o).map(move |&m| Candidate { a: o, b: m }))
             .filter(|c| known(c.a, c.b).is_none())
             .collect();
-        let story = self.config.level == Level::Story;
-        let (scores, _) = self.per_pair(
-            inputs,
-            docs,
-            &against,
-            &|text, s| {
-                let vector = if story { self.story_vector(text, weighting, scan) } else { Vector::new() };
-                (self.shingle_set(text, s), vector)
-            },
-            &|_, (sa, va), (sb, vb)| {
-                let overlap = Overlap::of(sa, sb);
-                if story {
-                    (story::cosine(va, vb), relation_of(&overlap, self.verifier.is_copy(&overlap)))
-                } else {
-                    (overlap.score(), Relation::of_overlap(&overlap))
-                }
-            },
-        )?;
+        let scores = score(&against)?;
         let mut scores = scores.into_iter();
         let mut clusters: Vec<Cluster> = groups
             .into_iter()
@@ -768,7 +791,7 @@ pub fn where_is(inputs: &Inputs, doc: &Doc) -> String {
 }
 
 /// Pairs with `id(a) < id(b)` (containments and evidence swapped along), sorted by ids.
-fn orient_and_sort(docs: &[Doc], mut pairs: Vec<Scored>) -> Vec<Scored> {
+pub(crate) fn orient_and_sort(docs: &[Doc], mut pairs: Vec<Scored>) -> Vec<Scored> {
     for p in pairs.iter_mut() {
         if docs[p.a as usize].id > docs[p.b as usize].id {
             std::mem::swap(&mut p.a, &mut p.b);

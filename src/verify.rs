@@ -24,6 +24,11 @@ impl Relation {
         }
     }
 
+    /// The relation named `name` ([`Relation::as_str`]'s inverse).
+    pub fn parse(name: &str) -> Option<Relation> {
+        [Relation::Duplicate, Relation::Copy, Relation::Rewrite].into_iter().find(|r| r.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Relation::Duplicate => "duplicate",

@@ -1,7 +1,7 @@
 //! Flags every command that reads documents shares: JSON field names and how to run.
 
 use clap::Args;
-use wiredup::config::Fields;
+use wiredup::config::{Config, Fields, Level};
 
 /// JSON field names.
 #[derive(Debug, Args)]
@@ -63,5 +63,56 @@ impl RunArgs {
             rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("--threads")?;
         }
         Ok(())
+    }
+}
+
+/// What counts as a copy, and how candidates are found: the knobs that shape signatures and
+/// verdicts (the staged commands keep them in a parameters file).
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Keep a pair whose exact shingle Jaccard is at least this (0..1).
+    #[arg(long, default_value_t = 0.5, help_heading = "Matching")]
+    pub threshold: f64,
+
+    /// ... or whose shorter text is at least this much contained in the other (0..1): finds a
+    /// trimmed wire copy inside a longer article.
+    #[arg(long, default_value_t = 0.8, help_heading = "Matching")]
+    pub containment: f64,
+
+    /// Words per shingle.
+    #[arg(long, default_value_t = 5, help_heading = "Matching")]
+    pub ngram: usize,
+
+    /// MinHash values per document (signature length).
+    #[arg(long, default_value_t = 128, help_heading = "Matching")]
+    pub num_perm: usize,
+
+    /// LSH bands; with --rows, overrides the banding derived from the thresholds.
+    #[arg(long, requires = "rows", help_heading = "Matching")]
+    pub bands: Option<usize>,
+
+    /// LSH rows per band; bands x rows must not exceed --num-perm.
+    #[arg(long, requires = "bands", help_heading = "Matching")]
+    pub rows: Option<usize>,
+
+    /// LSH buckets larger than this are checked as a star around one member, not all pairs.
+    #[arg(long, default_value_t = wiredup::config::DEFAULT_MAX_BUCKET, value_name = "N", help_heading = "Matching")]
+    pub max_bucket: usize,
+
+    /// Never link documents whose dates are further apart than this (e.g. 72h, 3d, 90m);
+    /// documents without a readable date are unaffected.
+    #[arg(long, value_name = "DURATION", help_heading = "Matching")]
+    pub window: Option<String>,
+
+}
+
+impl MatchArgs {
+    /// A checked configuration at `level` with these knobs.
+    pub fn to_config(&self, level: Level) -> anyhow::Result<Config> {
+        let bands_rows = self.bands.zip(self.rows);
+        let mut config = Config::new(level, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
+        config.max_bucket = self.max_bucket.max(2);
+        config.window = self.window.as_deref().map(wiredup::config::parse_window).transpose()?;
+        Ok(config)
     }
 }

@@ -6,6 +6,7 @@ pub mod exit;
 pub mod index;
 pub mod progress;
 pub mod scan;
+pub mod stage;
 
 use clap::{Parser, Subcommand};
 
@@ -40,4 +41,12 @@ pub enum Command {
     Index(index::IndexCommand),
     /// Check new documents against an index (or an archive folder): a CI gate for copied content.
     Check(check::CheckArgs),
+    /// Staged run, step 0: write the parameters file every staged step shares.
+    Params(stage::ParamsArgs),
+    /// Staged run, step 1: sign documents into a signature table (one per shard).
+    Sign(stage::SignArgs),
+    /// Staged run, step 2: candidate pairs from signature tables, verified exactly.
+    Verify(stage::VerifyArgs),
+    /// Staged run, step 3: clusters and originals from verified pairs, as `scan` reports them.
+    Cluster(stage::ClusterArgs),
 }

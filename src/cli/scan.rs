@@ -8,10 +8,10 @@ use clap::{Args, ValueEnum};
 use wiredup::config::{Config, Level};
 use wiredup::error::ConfigError;
 use wiredup::input::Inputs;
-use wiredup::pipeline::Pipeline;
+use wiredup::pipeline::{Pipeline, ScanOutput};
 use wiredup::report::{self, Context};
 
-use super::common::{FieldArgs, RunArgs};
+use super::common::{FieldArgs, MatchArgs, RunArgs};
 use super::exit::ExitCode;
 use super::progress::Console;
 
@@ -66,11 +66,6 @@ pub struct ScanArgs {
     #[arg(long)]
     pub evidence: bool,
 
-    /// Never link documents whose dates are further apart than this (e.g. 72h, 3d, 90m);
-    /// documents without a readable date are unaffected.
-    #[arg(long, value_name = "DURATION")]
-    pub window: Option<String>,
-
     /// Write every verified pair as JSONL: {"a","b","relation","score","jaccard","a_in_b","b_in_a"}.
     #[arg(long, value_name = "FILE")]
     pub pairs: Option<PathBuf>,
@@ -87,31 +82,6 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Keep a pair whose exact shingle Jaccard is at least this (0..1).
-    #[arg(long, default_value_t = 0.5, help_heading = "Matching")]
-    pub threshold: f64,
-
-    /// ... or whose shorter text is at least this much contained in the other (0..1): finds a
-    /// trimmed wire copy inside a longer article.
-    #[arg(long, default_value_t = 0.8, help_heading = "Matching")]
-    pub containment: f64,
-
-    /// Words per shingle.
-    #[arg(long, default_value_t = 5, help_heading = "Matching")]
-    pub ngram: usize,
-
-    /// MinHash values per document (signature length).
-    #[arg(long, default_value_t = 128, help_heading = "Matching")]
-    pub num_perm: usize,
-
-    /// LSH bands; with --rows, overrides the banding derived from the thresholds.
-    #[arg(long, requires = "rows", help_heading = "Matching")]
-    pub bands: Option<usize>,
-
-    /// LSH rows per band; bands x rows must not exceed --num-perm.
-    #[arg(long, requires = "bands", help_heading = "Matching")]
-    pub rows: Option<usize>,
-
     /// Print the LSH banding chosen and its S-curve (probability of becoming a candidate at
     /// each similarity) on stderr.
     #[arg(long)]
@@ -125,6 +95,9 @@ pub struct ScanArgs {
     /// ids and metadata (a few hundred bytes each), story sketches, and the candidate pairs.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
+
+    #[command(flatten)]
+    pub matching: MatchArgs,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -152,10 +125,6 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
 
-    /// LSH buckets larger than this are checked as a star around one member, not all pairs.
-    #[arg(long, default_value_t = wiredup::config::DEFAULT_MAX_BUCKET, value_name = "N")]
-    pub max_bucket: usize,
-
     #[command(flatten)]
     pub fields: FieldArgs,
 }
@@ -167,11 +136,8 @@ impl ScanArgs {
             LevelArg::Copy => Level::Copy,
             LevelArg::Story => Level::Story,
         };
-        let bands_rows = self.bands.zip(self.rows);
-        let mut config = Config::new(level, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
-        config.max_bucket = self.max_bucket.max(2);
+        let mut config = self.matching.to_config(level)?;
         config.evidence = self.evidence;
-        config.window = self.window.as_deref().map(wiredup::config::parse_window).transpose()?;
         config.story = wiredup::config::StoryParams::new(self.story_floor, self.neighbors, self.story_link)?;
         config.story.max_bucket = self.story_max_bucket.max(2);
         config.strict = self.run.strict;
@@ -231,12 +197,46 @@ fn explain(config: &Config, overridden: bool) -> String {
     s
 }
 
+/// Writes the pairs and clusters files asked for, each atomically, in the format asked for or
+/// named by its extension.
+pub fn write_reports(
+    scan: &ScanOutput,
+    pairs: Option<&Path>,
+    clusters: Option<&Path>,
+    format: Option<OutputFormat>,
+    evidence: bool,
+) -> anyhow::Result<()> {
+    if let Some(path) = pairs {
+        match OutputFormat::of(format, path) {
+            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_pairs(w, scan, evidence))?,
+            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_pairs_parquet(w, scan))?,
+        }
+    }
+    if let Some(path) = clusters {
+        match OutputFormat::of(format, path) {
+            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_clusters(w, scan))?,
+            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_clusters_parquet(w, scan))?,
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output that is an input, or whose folder does not exist (before any work).
+pub fn check_output<'a>(flag: &str, out: &Path, inputs: impl Iterator<Item = &'a Path>) -> anyhow::Result<()> {
+    report::check_not_input(out, inputs)?;
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());
+    }
+    Ok(())
+}
+
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let config = args.to_config()?;
     args.run.set_threads()?;
     if args.explain {
-        eprint!("{}", explain(&config, args.bands.is_some()));
+        eprint!("{}", explain(&config, args.matching.bands.is_some()));
     }
     let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
     if reads_stdin && std::io::stdin().is_terminal() {
@@ -246,13 +246,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no input: name files or folders (e.g. `wiredup scan seeds`), or pipe JSONL into stdin");
     }
     let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
+    // Fail now, not after the scan, when an output cannot be written.
     for (flag, out) in [("--pairs", &args.pairs), ("--clusters", &args.clusters)] {
-        let Some(out) = out else { continue };
-        report::check_not_input(out, inputs.paths())?;
-        // Fail now, not after the scan, when the output cannot be written.
-        let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
-            anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());
+        if let Some(out) = out {
+            check_output(flag, out, inputs.paths())?;
         }
     }
     if let Some(pairs) = &args.pairs {
@@ -266,18 +263,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     console.finish();
     let scan = scan?;
 
-    if let Some(path) = &args.pairs {
-        match OutputFormat::of(args.output_format, path) {
-            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_pairs(w, &scan, args.evidence))?,
-            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_pairs_parquet(w, &scan))?,
-        }
-    }
-    if let Some(path) = &args.clusters {
-        match OutputFormat::of(args.output_format, path) {
-            OutputFormat::Jsonl => report::write_atomic(path, |w| report::write_clusters(w, &scan))?,
-            OutputFormat::Parquet => report::write_atomic(path, |w| report::write_clusters_parquet(w, &scan))?,
-        }
-    }
+    write_reports(&scan, args.pairs.as_deref(), args.clusters.as_deref(), args.output_format, args.evidence)?;
     let ctx = Context {
         config: pipeline.config(),
         inputs: &inputs,

@@ -83,9 +83,10 @@ pub fn write_clusters_parquet(out: &mut (dyn Write + Send), scan: &ScanOutput) -
     Ok(())
 }
 
-type Writer<'w> = ArrowWriter<&'w mut (dyn Write + Send)>;
+pub(crate) type Writer<'w> = ArrowWriter<&'w mut (dyn Write + Send)>;
 
-fn writer<'w>(out: &'w mut (dyn Write + Send), schema: &Arc<Schema>) -> io::Result<Writer<'w>> {
+/// A Parquet writer with the settings every wiredup table uses (Snappy, bounded row groups).
+pub(crate) fn writer<'w>(out: &'w mut (dyn Write + Send), schema: &Arc<Schema>) -> io::Result<Writer<'w>> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROWS_PER_BATCH * 16))

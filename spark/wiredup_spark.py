@@ -9,9 +9,9 @@ Flow (see spark/README.md, "Running on Spark"):
 
 1. read the documents (JSONL, plain or .gz, or Parquet) as (id, text);
 2. sign each partition by piping it through `wiredup sign --ipc --params P` (`mapInArrow`):
-   one row per document with its LSH band keys and sorted shingle hashes; a document id seen
-   twice keeps its first row (by file, then position in the file), rows without an id are
-   dropped (both counted in the summary);
+   one row per document with its LSH band keys and sorted shingle hashes; an id seen twice
+   keeps its first row with a text (by file, then position in the file), as `scan` does; rows
+   without an id are dropped (both counted in the summary);
 3. bucket the band keys of documents that have shingles: a bucket of up to `max_bucket`
    documents gives all its pairs, a larger one (boilerplate, very short texts) a star around its
    smallest id, without ever collecting its members into one row;
@@ -23,10 +23,9 @@ Flow (see spark/README.md, "Running on Spark"):
    and OUTDIR/clusters.parquet (cluster = smallest member id, id; sorted by cluster, id) as
    Spark writes Parquet: directories of part files, in sorted order across the parts.
 
-The parameters: `--params P` (a `.params.json` written by any `wiredup sign`), or, without it,
-the driver makes them by running `wiredup sign` on a one-line input with the matching flags
-given here (`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`,
-`--max-bucket`). A one-line JSON summary (counts and the parameters' fingerprint) goes to stdout.
+The parameters: `--params P` (from `wiredup params`, or the `.params.json` beside any staged
+output), or, without it, made by `wiredup params` from the matching flags given here
+(`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`, `--max-bucket`). A one-line JSON summary (counts and the parameters' fingerprint) goes to stdout.
 
 Also a library: `run(spark, argv)` runs the job in an existing session, and
 `connected_components(edges_df)` is usable on its own.
@@ -121,26 +120,20 @@ def fingerprint_i64(params):
 
 
 def make_params(binary, flags):
-    """Params file text made by `wiredup sign` from `flags` (option name -> value), signing a
-    one-document input into a temporary folder."""
+    """Params file text made by `wiredup params` from `flags` (option name -> value; None
+    values are left to the binary's defaults)."""
     with tempfile.TemporaryDirectory(prefix="wiredup-params-") as tmp:
-        doc = os.path.join(tmp, "one.jsonl")
-        with open(doc, "w") as f:
-            f.write(json.dumps({"id": "params", "text": "parameters of a wiredup spark run"}) + "\n")
-        out = os.path.join(tmp, "one.parquet")
-        cmd = [binary, "sign", doc, "--output", out]
+        path = os.path.join(tmp, "run.params.json")
+        cmd = [binary, "params", "--output", path]
         for name, value in flags.items():
             if value is not None:
                 cmd += ["--" + name.replace("_", "-"), str(value)]
         run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if run.returncode not in EXIT_OK:
+        if run.returncode != 0:
             raise WiredupError(
                 f"making the parameters: {' '.join(cmd)} exited with {run.returncode}:\n"
-                + run.stderr.decode(errors="replace")
+                + run.stderr.decode(errors="replace").strip()
             )
-        path = out + ".params.json"
-        if not os.path.exists(path):
-            raise WiredupError(f"making the parameters: `wiredup sign` wrote no {path}")
         with open(path) as f:
             return f.read()
 
@@ -276,13 +269,10 @@ def _non_empty(batches):
     return rest()
 
 
-def _report_stderr(counter):
-    def report(lines):
-        for line in lines[:STDERR_LINES]:
-            print(line, file=sys.stderr)
-        counter.add(sum(1 for line in lines if line.lower().startswith("warning")))
-
-    return report
+def _log_stderr(lines):
+    """The stderr of a successful binary run, into the task's log."""
+    for line in lines[:STDERR_LINES]:
+        print(line, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,18 +305,21 @@ def read_documents(spark, inputs, id_field="id", text_field="text", fmt=None):
     )
 
 
-def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=None):
+def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=None, threads=1):
     """Signatures (SIGNATURES columns) of `docs` (id, text, _file, _row), one partition at a
-    time through `wiredup sign --ipc`. Rows without an id are dropped here (counted in
-    stats['missing_ids']); a repeated id in one partition keeps its first row (the binary warns
-    about the others)."""
+    time through `wiredup sign --ipc`. The binary sees each row under the row's number, so it
+    signs every row it accepts, repeated ids included (`first_rows` then keeps the first, as
+    `scan` keeps the first document it accepts under an id). Counted in `stats`
+    (accumulators): rows without an id, dropped here ('missing_ids'), and rows the binary
+    skipped (no or empty text: 'skipped_rows')."""
     sc = docs.sparkSession.sparkContext
     stats = stats if stats is not None else {}
     missing = stats.setdefault("missing_ids", sc.accumulator(0))
-    warnings = stats.setdefault("sign_warnings", sc.accumulator(0))
+    skipped = stats.setdefault("skipped_rows", sc.accumulator(0))
 
     def sign_partition(batches):
-        origin = {}  # id -> (_file, _row) of its first row in this partition
+        origin = {}  # str(_row) -> (id, _file, _row)
+        sent = [0]
 
         def to_binary():
             for batch in batches:
@@ -338,33 +331,39 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
                     batch = batch.filter(ids.is_valid())
                     if batch.num_rows == 0:
                         continue
+                keys = []
                 for i, f, r in zip(
                     batch.column("id").to_pylist(), batch.column("_file").to_pylist(), batch.column("_row").to_pylist()
                 ):
-                    origin.setdefault(i, (f, r))
-                yield pa.RecordBatch.from_arrays([batch.column("id"), batch.column("text")], names=["id", "text"])
+                    key = str(r)
+                    origin[key] = (i, f, r)
+                    keys.append(key)
+                sent[0] += batch.num_rows
+                yield pa.RecordBatch.from_arrays([pa.array(keys, pa.string()), batch.column("text")], names=["id", "text"])
 
         rows = _non_empty(to_binary())
         if rows is None:
             return
         binary = executor_binary(explicit_binary, fallback_binary)
+        received = 0
         with _params_file(params_text) as params_path:
-            cmd = [binary, "sign", "--ipc", "--params", params_path]
-            for out in pipe_through(cmd, rows, _report_stderr(warnings)):
-                ids = out.column("id").to_pylist()
-                where = [origin[i] for i in ids]
+            cmd = [binary, "sign", "--ipc", "--params", params_path, "--threads", str(threads)]
+            for out in pipe_through(cmd, rows, _log_stderr):
+                where = [origin.pop(k) for k in out.column("id").to_pylist()]
+                received += len(where)
                 yield pa.RecordBatch.from_arrays(
                     [
-                        out.column("id").cast(pa.string()),
+                        pa.array([w[0] for w in where], pa.string()),
                         out.column("params"),
                         out.column("features"),
                         out.column("keys").cast(pa.list_(pa.int64())),
                         out.column("shingles").cast(pa.list_(pa.int64())),
-                        pa.array([w[0] for w in where], pa.string()),
-                        pa.array([w[1] for w in where], pa.int64()),
+                        pa.array([w[1] for w in where], pa.string()),
+                        pa.array([w[2] for w in where], pa.int64()),
                     ],
                     schema=_ARROW_SIGNATURES,
                 )
+        skipped.add(sent[0] - received)
 
     return docs.mapInArrow(sign_partition, SIGNATURES)
 
@@ -450,13 +449,12 @@ def candidates(signatures, max_bucket):
     return pairs.distinct(), n_oversized, oversized
 
 
-def verify(pairs, signatures, params_text, explicit_binary=None, fallback_binary=None, stats=None):
+def verify(pairs, signatures, params_text, explicit_binary=None, fallback_binary=None, stats=None, threads=1):
     """Verified pairs (PAIRS columns): each candidate (a, b) joined to both signatures and
     checked exactly by `wiredup verify --ipc`."""
     sc = pairs.sparkSession.sparkContext
     stats = stats if stats is not None else {}
     checked = stats.setdefault("candidates", sc.accumulator(0))
-    warnings = stats.setdefault("verify_warnings", sc.accumulator(0))
     side = signatures.select("id", "shingles", "params")
     joined = (
         pairs.join(side.toDF("a", "a_shingles", "a_params"), "a")
@@ -475,8 +473,8 @@ def verify(pairs, signatures, params_text, explicit_binary=None, fallback_binary
             return
         binary = executor_binary(explicit_binary, fallback_binary)
         with _params_file(params_text) as params_path:
-            cmd = [binary, "verify", "--ipc", "--params", params_path]
-            for out in pipe_through(cmd, rows, _report_stderr(warnings)):
+            cmd = [binary, "verify", "--ipc", "--params", params_path, "--threads", str(threads)]
+            for out in pipe_through(cmd, rows, _log_stderr):
                 yield pa.RecordBatch.from_arrays(
                     [out.column(f.name).cast(_ARROW_PAIRS.field(f.name).type) for f in _ARROW_PAIRS],
                     schema=_ARROW_PAIRS,
@@ -570,6 +568,11 @@ def connected_components(edges, a="a", b="b", max_rounds=100):
 # The job
 
 
+def _round4(name):
+    """Rounded to 4 decimals, half away from zero, as `scan` writes scores."""
+    return F.round(F.col(name) * 10000.0, 0) / 10000.0
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="wiredup_spark.py",
@@ -577,7 +580,8 @@ def parse_args(argv):
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL (plain or .gz) or Parquet files or folders")
     p.add_argument("--output", required=True, help="folder for pairs.parquet and clusters.parquet")
-    p.add_argument("--params", help="a wiredup params file (.params.json); default: made from the flags below")
+    p.add_argument("--params", help="a wiredup params file (`wiredup params`, or beside a staged output); "
+                   "default: made by `wiredup params` from the flags below")
     p.add_argument("--binary", help="path of wiredup on every node (default: the file shipped with --files, "
                    "else wiredup on PATH, else ../target/release/wiredup beside this script)")
     p.add_argument("--id-field", default="id")
@@ -585,9 +589,12 @@ def parse_args(argv):
     p.add_argument("--format", choices=["json", "parquet"], help="input format (default: parquet when every "
                    "input ends in .parquet, else json)")
     p.add_argument("--partitions", type=int, help="repartition the documents into N partitions before signing "
-                   "(one binary run per partition; default: as Spark reads the input)")
+                   "(one binary run per partition; default: as Spark reads the input, but at least "
+                   "spark.default.parallelism)")
+    p.add_argument("--threads", type=int, help="threads of each wiredup process (default: spark.task.cpus, "
+                   "the cores Spark gives a task)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    group = p.add_argument_group("parameters, when no --params is given (passed to `wiredup sign`)")
+    group = p.add_argument_group("parameters, when no --params is given (passed to `wiredup params`)")
     group.add_argument("--threshold", type=float)
     group.add_argument("--containment", type=float)
     group.add_argument("--ngram", type=int)
@@ -599,8 +606,9 @@ def parse_args(argv):
     given = [f for f in PARAM_FLAGS if getattr(args, f) is not None]
     if args.params and given:
         p.error(f"--{given[0].replace('_', '-')} cannot be combined with --params (set it in the params file)")
-    if args.partitions is not None and args.partitions < 1:
-        p.error("--partitions must be at least 1")
+    for flag in ("partitions", "threads"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            p.error(f"--{flag} must be at least 1")
     return args
 
 
@@ -618,29 +626,34 @@ def run(spark, argv):
         origin = "the parameters made by `wiredup sign`"
     params = parse_params(params_text, origin)
 
+    threads = args.threads or int(spark.conf.get("spark.task.cpus", "1"))
     stats = {}
     docs = read_documents(spark, args.inputs, args.id_field, args.text_field, args.format)
     if args.partitions:
         docs = docs.repartition(args.partitions)
-    signed = sign(docs, params_text, args.binary, fallback, stats).persist(StorageLevel.MEMORY_AND_DISK)
+    elif docs.rdd.getNumPartitions() < spark.sparkContext.defaultParallelism:
+        # e.g. one small file or one .gz: give every core a share of the signing
+        docs = docs.repartition(spark.sparkContext.defaultParallelism)
+    signed = sign(docs, params_text, args.binary, fallback, stats, threads).persist(StorageLevel.MEMORY_AND_DISK)
     signed_rows = signed.count()
     signatures, repeated = first_rows(signed)
     pairs, n_oversized, oversized = candidates(signatures, params["max_bucket"])
-    verified = verify(pairs, signatures, params_text, args.binary, fallback, stats).persist(
+    verified = verify(pairs, signatures, params_text, args.binary, fallback, stats, threads).persist(
         StorageLevel.MEMORY_AND_DISK
     )
     n_pairs = verified.count()
     clusters, rounds = connected_components(verified)
     mode = "overwrite" if args.overwrite else "errorifexists"
     out = args.output.rstrip("/")
-    verified.orderBy("a", "b").write.mode(mode).parquet(out + "/pairs.parquet")
+    report = verified.select("a", "b", "relation", *[_round4(c).alias(c) for c in ("score", "jaccard", "a_in_b", "b_in_a")])
+    report.orderBy("a", "b").write.mode(mode).parquet(out + "/pairs.parquet")
     clusters.orderBy("cluster", "id").write.mode(mode).parquet(out + "/clusters.parquet")
     written = spark.read.parquet(out + "/clusters.parquet")
     summary = {
         "documents": signed_rows - repeated,
         "repeated_ids": repeated,
         "missing_ids": stats["missing_ids"].value,
-        "warnings": stats["sign_warnings"].value + stats["verify_warnings"].value,
+        "skipped_rows": stats["skipped_rows"].value,
         "oversized_buckets": n_oversized,
         "candidates": stats["candidates"].value,
         "pairs": n_pairs,

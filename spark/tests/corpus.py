@@ -71,13 +71,15 @@ def edit(rng, sentences):
     return out
 
 
-def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, ordered_ids=False):
+def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, ordered_ids=False, blank_first=0):
     """Writes a JSONL corpus of about `docs` documents to `path`; returns the number of lines.
 
     About 15% of the base articles get 1-4 edited copies (of the base or of an earlier copy),
     placed later in the file. `repeated_ids` later lines reuse an earlier id with another text
     (the first must win), `short` texts of two or three words come in a few identical groups,
-    `empty` texts are "", `boilerplate` documents are one identical paragraph. Ids are "n" plus a
+    `empty` texts are "", `boilerplate` documents are one identical paragraph, `blank_first`
+    documents come after a blank row under the same id (skipped, so the later row is the one
+    kept). Ids are "n" plus a
     random number (so their string order is not their input order), or, with `ordered_ids`,
     increase along the file."""
     rng = random.Random(seed)
@@ -114,6 +116,9 @@ def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, 
         first = rng.randrange(len(rows) // 2)
         at = rng.randrange(first + 1, len(rows) + 1)
         rows.insert(at, {"id": rows[first]["id"], "text": " ".join(article(rng))})
+    for _ in range(blank_first):
+        at = rng.randrange(len(rows))
+        rows.insert(at, {"id": rows[at]["id"], "text": " \n\t "})
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")

@@ -58,9 +58,9 @@ def spark_outputs(out):
 @pytest.fixture(scope="module")
 def news(tmp_path_factory):
     """About 2,000 articles with clusters of copies, repeated ids, empty, short and boilerplate
-    texts."""
+    texts, and blank rows before a document with the same id."""
     path = tmp_path_factory.mktemp("news") / "news.jsonl"
-    generate(path, 2000, seed=11, repeated_ids=6, short=15, empty=3, boilerplate=25)
+    generate(path, 2000, seed=11, repeated_ids=6, short=15, empty=3, boilerplate=25, blank_first=4)
     return path
 
 
@@ -72,7 +72,9 @@ def test_clusters_and_pairs_equal_scan(spark, binary, news, tmp_path):
     assert clusters == want_clusters
     assert pairs == want_pairs
     assert got["pairs"] == len(want_pairs) and got["clusters"] == len(want_clusters)
-    assert got["repeated_ids"] == 6, "each repeated id keeps its first row, across partitions"
+    assert got["repeated_ids"] == 6, "each repeated id keeps its first row with a text"
+    assert got["skipped_rows"] == 3 + 4
+    assert got["skipped_rows"] + got["repeated_ids"] == len(summary["problems"])
     assert got["documents"] == summary["documents"]
 
 

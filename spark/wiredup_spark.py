@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -539,13 +540,14 @@ def _stars(edges):
         .groupBy("n")
         .agg(F.sum("out").alias("out"), F.sum("inn").alias("inn"))
     )
-    return degrees.filter((F.col("out") > 1) | ((F.col("out") > 0) & (F.col("inn") > 0))).limit(1).count() == 0
+    bad = (F.col("out") > 1) | ((F.col("out") > 0) & (F.col("inn") > 0))
+    return degrees.agg(F.count(F.when(bad, 1)).alias("bad")).collect()[0]["bad"] == 0
 
 
 def connected_components(edges, a="a", b="b", max_rounds=100):
     """(cluster, id) for every node of the undirected graph `edges` (columns `a`, `b`; self
     loops ignored), cluster = the smallest id of its component; and the number of rounds.
-    Each round's edges are checkpointed locally so the plans do not grow."""
+    Each round's edges are checkpointed locally so that the plans do not grow."""
     current = (
         edges.select(F.greatest(a, b).alias("src"), F.least(a, b).alias("dst"))
         .filter(F.col("src") != F.col("dst"))
@@ -566,6 +568,26 @@ def connected_components(edges, a="a", b="b", max_rounds=100):
 
 # ---------------------------------------------------------------------------------------------
 # The job
+
+
+class _Clock:
+    """Wall time of each step, for the summary."""
+
+    def __init__(self):
+        self.laps = {}
+        self.last = time.monotonic()
+
+    def lap(self, name):
+        now = time.monotonic()
+        self.laps[name] = round(now - self.last, 2)
+        self.last = now
+
+
+def _exists(spark, path):
+    """Whether `path` exists, on whatever file system Spark writes it to."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
 
 
 def _round4(name):
@@ -623,8 +645,15 @@ def run(spark, argv):
         origin = args.params
     else:
         params_text = make_params(binary, {f: getattr(args, f) for f in PARAM_FLAGS})
-        origin = "the parameters made by `wiredup sign`"
+        origin = "the parameters made by `wiredup params`"
     params = parse_params(params_text, origin)
+    out = args.output.rstrip("/")
+    outputs = [out + "/pairs.parquet", out + "/clusters.parquet"]
+    if not args.overwrite:
+        for path in outputs:
+            if _exists(spark, path):
+                raise WiredupError(f"{path} already exists (use --overwrite to replace it)")
+    clock = _Clock()
 
     threads = args.threads or int(spark.conf.get("spark.task.cpus", "1"))
     stats = {}
@@ -637,18 +666,20 @@ def run(spark, argv):
     signed = sign(docs, params_text, args.binary, fallback, stats, threads).persist(StorageLevel.MEMORY_AND_DISK)
     signed_rows = signed.count()
     signatures, repeated = first_rows(signed)
+    clock.lap("sign")
     pairs, n_oversized, oversized = candidates(signatures, params["max_bucket"])
     verified = verify(pairs, signatures, params_text, args.binary, fallback, stats, threads).persist(
         StorageLevel.MEMORY_AND_DISK
     )
     n_pairs = verified.count()
+    clock.lap("candidates_verify")
     clusters, rounds = connected_components(verified)
+    clock.lap("components")
     mode = "overwrite" if args.overwrite else "errorifexists"
-    out = args.output.rstrip("/")
     report = verified.select("a", "b", "relation", *[_round4(c).alias(c) for c in ("score", "jaccard", "a_in_b", "b_in_a")])
-    report.orderBy("a", "b").write.mode(mode).parquet(out + "/pairs.parquet")
-    clusters.orderBy("cluster", "id").write.mode(mode).parquet(out + "/clusters.parquet")
-    written = spark.read.parquet(out + "/clusters.parquet")
+    report.orderBy("a", "b").write.mode(mode).parquet(outputs[0])
+    clusters.orderBy("cluster", "id").write.mode(mode).parquet(outputs[1])
+    written = spark.read.parquet(outputs[1])
     summary = {
         "documents": signed_rows - repeated,
         "repeated_ids": repeated,
@@ -662,19 +693,25 @@ def run(spark, argv):
         "component_rounds": rounds,
         "max_bucket": params["max_bucket"],
         "fingerprint": params["fingerprint"],
-        "pairs_path": out + "/pairs.parquet",
-        "clusters_path": out + "/clusters.parquet",
+        "pairs_path": outputs[0],
+        "clusters_path": outputs[1],
     }
+    clock.lap("write")
+    summary["seconds"] = clock.laps
     for df in (signed, verified, oversized):
         df.unpersist()
     return summary
 
 
 def main(argv=None):
+    """The command line: runs the job, prints the summary; 0 on success, 2 on a refused input or
+    a failed task. Stops the Spark session unless one was already running (a notebook, a test)."""
     argv = sys.argv[1:] if argv is None else argv
     parse_args(argv)  # bad flags fail before Spark starts
-    spark = SparkSession.builder.appName("wiredup").getOrCreate()
-    spark.sparkContext.setLogLevel(os.environ.get("WIREDUP_SPARK_LOG", "WARN"))
+    running = SparkSession.getActiveSession()
+    spark = running or SparkSession.builder.appName("wiredup").getOrCreate()
+    if running is None:
+        spark.sparkContext.setLogLevel(os.environ.get("WIREDUP_SPARK_LOG", "WARN"))
     try:
         summary = run(spark, argv)
     except WiredupError as e:
@@ -691,7 +728,8 @@ def main(argv=None):
             raise
         return 2
     finally:
-        spark.stop()
+        if running is None:
+            spark.stop()
     print(json.dumps(summary))
     return 0
 

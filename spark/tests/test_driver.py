@@ -2,9 +2,7 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import wiredup_spark as ws
-from corpus import ROOT, generate
+from corpus import generate
 
 PAIR_VALUES = ("relation", "score", "jaccard", "a_in_b", "b_in_a")
 
@@ -135,10 +133,11 @@ def test_refused_parameters(binary):
         ws.parse_args(["in.jsonl", "--output", "out", "--params", "p.json", "--threshold", "0.6"])
 
 
-def test_spark_submit_with_the_binary_shipped_and_parquet_input(binary, tmp_path):
-    """The command line as documented: the binary shipped with --files (the script is copied
-    away from target/ and PATH has no wiredup, so only the shipped file can be run), Parquet
-    input with integer ids under other column names."""
+def test_the_command_line_with_the_binary_shipped_and_parquet_input(spark, binary, tmp_path, capsys):
+    """main() as spark-submit runs it, on Parquet input with integer ids under other column names,
+    with the binary found only where --files puts it (SparkFiles): no --binary, no wiredup on
+    PATH, and the fallback beside the script pointed at nothing. (benches/spark_vs_scan.sh runs
+    the real spark-submit line.)"""
     corpus = tmp_path / "small.jsonl"
     generate(corpus, 300, seed=3)
     rows = [json.loads(line) for line in corpus.read_text().splitlines()]
@@ -147,24 +146,17 @@ def test_spark_submit_with_the_binary_shipped_and_parquet_input(binary, tmp_path
     want_pairs, want_clusters, _ = scan(
         binary, tmp_path / "small.parquet", tmp_path / "scan", "--id-field", "doc_id", "--text-field", "body"
     )
-    script = tmp_path / "job" / "wiredup_spark.py"
-    script.parent.mkdir()
-    shutil.copy(ROOT / "spark" / "wiredup_spark.py", script)
-    submit = Path(sys.executable).parent / "spark-submit"
-    if not submit.exists():
-        import pyspark
-
-        submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    spark.sparkContext.addFile(binary)  # what spark-submit --files does
     path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "wiredup").exists())
-    env = dict(os.environ, PATH=path, PYSPARK_PYTHON=sys.executable)
-    run = subprocess.run(
-        [str(submit), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
-         "--conf", "spark.sql.shuffle.partitions=4", "--files", binary, str(script),
-         str(tmp_path / "small.parquet"), "--output", str(tmp_path / "spark"),
-         "--id-field", "doc_id", "--text-field", "body"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stderr[-5000:]
-    summary = json.loads(run.stdout.strip().splitlines()[-1])
-    pairs, clusters = spark_outputs(tmp_path / "spark")
-    assert clusters == want_clusters and pairs == want_pairs and summary["pairs"] == len(pairs) > 0
+    argv = [str(tmp_path / "small.parquet"), "--output", str(tmp_path / "spark"), "--id-field", "doc_id",
+            "--text-field", "body", "--threshold", "0.5"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", path)
+        mp.setattr(ws, "__file__", str(tmp_path / "nowhere" / "wiredup_spark.py"))
+        assert ws.main(argv) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        pairs, clusters = spark_outputs(tmp_path / "spark")
+        assert clusters == want_clusters and pairs == want_pairs and summary["pairs"] == len(pairs) > 0
+        assert ws.main(argv) == 2, "an existing output is refused"
+        assert "already exists (use --overwrite" in capsys.readouterr().err
+    assert not spark.sparkContext._jsc.sc().isStopped(), "main() leaves a running session alone"

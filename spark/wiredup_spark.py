@@ -75,7 +75,7 @@ PAIRS = T.StructType(
 
 # Exit codes of the binary: 0 success, 3 finished with warnings (skipped rows), else failure.
 EXIT_OK = (0, 3)
-# Flags that make the parameters when no --params file is given (passed on to `wiredup sign`).
+# Flags that make the parameters when no --params file is given (passed on to `wiredup params`).
 PARAM_FLAGS = ("threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket")
 # How many stderr lines of one binary run are kept for the error message and the logs.
 STDERR_LINES = 40
@@ -226,24 +226,29 @@ def pipe_through(cmd, batches, on_stderr=None):
     err_thread.start()
     writer_thread.start()
     finished = False
+
+    def check(what):
+        """Raises the first failure: feeding the binary (an upstream task error), else its exit."""
+        code = proc.wait()
+        writer_thread.join()
+        err_thread.join()
+        if write_error and not isinstance(write_error[0], OSError):
+            raise write_error[0]
+        if code not in EXIT_OK:
+            raise failure(f"exited with {code}")
+        if write_error:
+            raise failure(f"exited with {code} before reading all its input ({write_error[0]})")
+        if what:
+            raise failure(what)
+
     try:
         try:
             reader = pa.ipc.open_stream(proc.stdout)
             for batch in reader:
                 yield batch
         except pa.ArrowInvalid as e:
-            code = proc.wait()
-            err_thread.join()
-            if code not in EXIT_OK:
-                raise failure(f"exited with {code}") from None
-            raise failure(f"wrote no valid Arrow IPC stream ({e})") from None
-        code = proc.wait()
-        writer_thread.join()
-        err_thread.join()
-        if code not in EXIT_OK:
-            raise failure(f"exited with {code}")
-        if write_error and not isinstance(write_error[0], OSError):
-            raise write_error[0]
+            check(f"wrote no valid Arrow IPC stream ({e})")
+        check(None)
         if on_stderr:
             on_stderr(stderr_lines)
         finished = True

@@ -8,7 +8,7 @@
 # driver's JVM), PARTITIONS (spark.sql.shuffle.partitions, 8), WORK (the output folder).
 # Memory is reported twice: the largest single process (/usr/bin/time -v, "max RSS") and the sum
 # over the whole process tree sampled every 0.2 s ("tree RSS": for Spark, the JVM plus the Python
-# workers plus the wiredup processes they run).
+# workers plus the wiredup processes they run; at least the max RSS, for runs shorter than that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 docs=${1:?usage: benches/spark_vs_scan.sh DOCS SEED}
@@ -73,6 +73,7 @@ report() {
   wall=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$work/$name.time")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
   tree=$(cat "$work/$name.tree")
+  [ "$tree" -ge "$rss" ] || tree=$rss  # a run shorter than the sampling interval
   printf '%-6s wall %8s   max RSS %6d MB   tree RSS %6d MB\n' "$name" "$wall" $((rss / 1024)) $((tree / 1024))
 }
 

@@ -77,6 +77,8 @@ PAIRS = T.StructType(
 EXIT_OK = (0, 3)
 # Flags that make the parameters when no --params file is given (passed on to `wiredup params`).
 PARAM_FLAGS = ("threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket")
+# A table of at most this many small rows is broadcast to a join rather than shuffled.
+BROADCAST_ROWS = 1_000_000
 # How many stderr lines of one binary run are kept for the error message and the logs.
 STDERR_LINES = 40
 
@@ -414,8 +416,11 @@ def first_rows(signatures):
     counts = repeated.agg(F.count(F.lit(1)).alias("ids"), F.sum("n").alias("rows")).collect()[0]
     if not counts["ids"]:
         return signatures, 0
+    firsts = repeated.select("id", "first")
+    if counts["ids"] <= BROADCAST_ROWS:
+        firsts = F.broadcast(firsts)
     keep = (
-        signatures.join(F.broadcast(repeated.select("id", "first")), "id", "left")
+        signatures.join(firsts, "id", "left")
         .filter(F.col("first").isNull() | (F.struct("_file", "_row") == F.col("first")))
         .drop("first")
     )
@@ -423,9 +428,10 @@ def first_rows(signatures):
 
 
 def candidates(signatures, max_bucket):
-    """Distinct candidate pairs (a, b), a < b, from the band keys of documents with shingles, and
-    the number of oversized buckets. A bucket (band, key) of more than `max_bucket` documents
-    becomes a star around its smallest id; its members are never collected into one row."""
+    """Distinct candidate pairs (a, b), a < b, from the band keys of documents with shingles;
+    the number of oversized buckets; and the persisted table of those (band, key, hub) to
+    unpersist when done. A bucket (band, key) of more than `max_bucket` documents becomes a star
+    around its smallest id (the hub); its members are never collected into one row."""
     entries = signatures.filter(F.col("features") > 0).select(
         "id", F.posexplode("keys").alias("band", "key")
     )
@@ -433,9 +439,10 @@ def candidates(signatures, max_bucket):
     oversized = sizes.filter(F.col("n") > max_bucket).select("band", "key", "hub").persist(StorageLevel.MEMORY_AND_DISK)
     n_oversized = oversized.count()
     if n_oversized:
-        small_entries = entries.join(F.broadcast(oversized), ["band", "key"], "left_anti")
+        hubs = F.broadcast(oversized) if n_oversized <= BROADCAST_ROWS else oversized
+        small_entries = entries.join(hubs, ["band", "key"], "left_anti")
         stars = (
-            entries.join(F.broadcast(oversized), ["band", "key"])
+            entries.join(hubs, ["band", "key"])
             .filter(F.col("id") != F.col("hub"))
             .select(F.col("hub").alias("a"), F.col("id").alias("b"))
         )

@@ -1,5 +1,6 @@
 """The Spark driver end to end, against `wiredup scan --level copy` on the same corpus."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -30,6 +31,22 @@ def scan(binary, corpus, out, *flags):
     for row in pq.read_table(clusters).to_pylist():
         members.setdefault(row["cluster"], set()).add(row["member"])
     return pair_map(pq.read_table(pairs).to_pylist()), {frozenset(m) for m in members.values()}, json.loads(run.stdout)
+
+
+@contextlib.contextmanager
+def spark_conf(spark, values):
+    """The session with the SQL settings `values` for the duration."""
+    old = {key: spark.conf.get(key, None) for key in values}
+    try:
+        for key, value in values.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def pair_map(rows):
@@ -76,15 +93,23 @@ def test_clusters_and_pairs_equal_scan(spark, binary, news, tmp_path):
     assert got["documents"] == summary["documents"]
 
 
-def test_oversized_buckets_become_stars_around_the_smallest_id(spark, binary, tmp_path):
+@pytest.mark.parametrize("broadcast", [True, False], ids=["broadcast", "shuffled"])
+def test_oversized_buckets_become_stars_around_the_smallest_id(spark, binary, tmp_path, monkeypatch, broadcast):
     # Ids increase along the file, so scan's star centre (the bucket's first document) is also
-    # the smallest id and both must give the same pairs.
+    # the smallest id and both must give the same pairs. The small tables (oversized buckets,
+    # repeated ids) are broadcast, or, as for big ones, shuffled.
+    no_broadcast = {}
+    if not broadcast:
+        monkeypatch.setattr(ws, "BROADCAST_ROWS", 0)
+        no_broadcast = {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1"}
     corpus = tmp_path / "boiler.jsonl"
-    generate(corpus, 300, seed=5, short=12, boilerplate=30, ordered_ids=True)
+    generate(corpus, 300, seed=5, short=12, boilerplate=30, ordered_ids=True, repeated_ids=3)
     want_pairs, want_clusters, _ = scan(binary, corpus, tmp_path / "scan", "--max-bucket", "10")
-    got = ws.run(spark, [str(corpus), "--output", str(tmp_path / "spark"), "--binary", binary, "--max-bucket", "10"])
+    with spark_conf(spark, no_broadcast):
+        argv = [str(corpus), "--output", str(tmp_path / "spark"), "--binary", binary, "--max-bucket", "10"]
+        got = ws.run(spark, argv)
     pairs, clusters = spark_outputs(tmp_path / "spark")
-    assert got["oversized_buckets"] > 0 and got["max_bucket"] == 10
+    assert got["oversized_buckets"] > 0 and got["max_bucket"] == 10 and got["repeated_ids"] == 3
     assert clusters == want_clusters and pairs == want_pairs
     boiler = max(clusters, key=len)
     assert len(boiler) == 30

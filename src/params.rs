@@ -68,7 +68,8 @@ impl Params {
     /// The configuration these parameters describe, checked as flags are.
     pub fn to_config(&self) -> Result<Config> {
         let bands_rows = Some((self.bands, self.rows));
-        let mut config = Config::new(Level::Copy, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
+        let mut config =
+            Config::new(Level::Copy, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
         config.max_bucket = self.max_bucket.max(2);
         config.window = self.window;
         Ok(config)
@@ -117,8 +118,11 @@ impl Params {
         let stored: Stored = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
         let params = stored.params;
         if params.signature_version != SIGNATURE_VERSION {
-            let e =
-                StageError::SignatureVersion { path: shown, found: params.signature_version, supported: SIGNATURE_VERSION };
+            let e = StageError::SignatureVersion {
+                path: shown,
+                found: params.signature_version,
+                supported: SIGNATURE_VERSION,
+            };
             return Err(e.into());
         }
         if params.level != "copy" {
@@ -140,7 +144,8 @@ impl Params {
     pub fn load_beside(output: &Path) -> Result<Params> {
         let path = Params::beside(output);
         if !path.exists() {
-            let e = StageError::MissingParams { path: output.display().to_string(), params: path.display().to_string() };
+            let e =
+                StageError::MissingParams { path: output.display().to_string(), params: path.display().to_string() };
             return Err(e.into());
         }
         Params::load(&path)

@@ -637,7 +637,7 @@ impl Pipeline {
         wire: &(dyn Fn(u32) -> bool + Sync),
         groups: Vec<Vec<u32>>,
         pairs: &[Scored],
-        score: &dyn Fn(&[Candidate]) -> Result<Vec<(f64, Relation)>>,
+        score: &ScoreAgainst,
     ) -> Result<Vec<Cluster>> {
         let group_of = group_index(docs.len(), &groups);
         let mut pairs_of: Vec<Vec<&Scored>> = vec![Vec::new(); groups.len()];
@@ -709,6 +709,9 @@ pub(crate) fn relation_of(overlap: &Overlap, copy: bool) -> Relation {
         Relation::Rewrite
     }
 }
+
+/// Scores (original, member) pairs, in order: how clusters get their members' scores.
+pub(crate) type ScoreAgainst<'a> = dyn Fn(&[Candidate]) -> Result<Vec<(f64, Relation)>> + 'a;
 
 /// The read stage's result: every document read, signed, in input order.
 #[derive(Default)]

@@ -168,7 +168,9 @@ impl<'a> Columns<'a> {
         values
             .into_iter()
             .enumerate()
-            .map(|(i, v)| v.ok_or_else(|| self.table_error(format!("row {}: {name} is null", first_row + i as u64 + 1))))
+            .map(|(i, v)| {
+                v.ok_or_else(|| self.table_error(format!("row {}: {name} is null", first_row + i as u64 + 1)))
+            })
             .collect()
     }
 
@@ -268,7 +270,8 @@ pub fn edges_of(batch: &RecordBatch, place: &str, first_row: u64) -> Result<Vec<
     let a = c.required_strings("a", first_row)?;
     let b = c.required_strings("b", first_row)?;
     let relation = c.required_strings("relation", first_row)?;
-    let (score, jaccard, a_in_b, b_in_a) = (c.floats("score")?, c.floats("jaccard")?, c.floats("a_in_b")?, c.floats("b_in_a")?);
+    let (score, jaccard, a_in_b, b_in_a) =
+        (c.floats("score")?, c.floats("jaccard")?, c.floats("a_in_b")?, c.floats("b_in_a")?);
     let mut edges = Vec::with_capacity(a.len());
     for i in 0..a.len() {
         let relation = Relation::parse(relation[i]).ok_or_else(|| {
@@ -334,10 +337,8 @@ impl Pipeline {
                 end += 1;
             }
             let docs = &signed.docs[start..end];
-            let shingles: Vec<Vec<u64>> = docs
-                .par_iter()
-                .map(|d| Ok(self.shingles(&inputs.reread(d.location)?)))
-                .collect::<Result<_>>()?;
+            let shingles: Vec<Vec<u64>> =
+                docs.par_iter().map(|d| Ok(self.shingles(&inputs.reread(d.location)?))).collect::<Result<_>>()?;
             let rows = docs
                 .iter()
                 .zip(shingles)
@@ -455,7 +456,14 @@ impl Corpus {
             let doc = |id: &str| {
                 self.index.get(id).copied().ok_or_else(|| StageError::UnknownId { place: place.clone(), id: id.into() })
             };
-            pairs.push(Scored { a: doc(&e.a)?, b: doc(&e.b)?, relation: e.relation, score: e.score, overlap: e.overlap, evidence: Vec::new() });
+            pairs.push(Scored {
+                a: doc(&e.a)?,
+                b: doc(&e.b)?,
+                relation: e.relation,
+                score: e.score,
+                overlap: e.overlap,
+                evidence: Vec::new(),
+            });
         }
         // An edge listed twice (e.g. by overlapping shards) counts once.
         pairs.sort_by_key(|p| (p.a.min(p.b), p.a.max(p.b)));
@@ -484,14 +492,7 @@ impl Corpus {
         stats.clusters = clusters.len();
         stats.docs_in_clusters = clusters.iter().map(|c| c.members.len()).sum();
         let pairs = crate::pipeline::orient_and_sort(&self.docs, pairs);
-        Ok(ScanOutput {
-            docs: self.docs,
-            pairs,
-            clusters,
-            problems: self.problems,
-            stats,
-            df: Default::default(),
-        })
+        Ok(ScanOutput { docs: self.docs, pairs, clusters, problems: self.problems, stats, df: Default::default() })
     }
 }
 

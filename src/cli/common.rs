@@ -103,7 +103,6 @@ pub struct MatchArgs {
     /// documents without a readable date are unaffected.
     #[arg(long, value_name = "DURATION", help_heading = "Matching")]
     pub window: Option<String>,
-
 }
 
 impl MatchArgs {

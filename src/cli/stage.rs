@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use wiredup::config::Level;
 use wiredup::input::Inputs;
+use wiredup::input::Problem;
 use wiredup::params::Params;
-use wiredup::pipeline::Pipeline;
+use wiredup::pipeline::{Observer, Pipeline};
 use wiredup::stage::{self, Corpus, SignedDoc};
 
 use super::common::{FieldArgs, MatchArgs, RunArgs};
@@ -156,7 +157,7 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     config.strict = args.run.strict;
     config.fields = args.fields.to_fields();
     let pipeline = Pipeline::new(config);
-    let console = Console::new(args.run.quiet || args.ipc);
+    let console = Console::new(args.run.quiet);
     let signed = if args.ipc {
         if std::io::stdin().is_terminal() {
             anyhow::bail!("--ipc reads an Arrow IPC stream on stdin; pipe one in");
@@ -169,10 +170,13 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         stage::ipc_to_jsonl(std::io::stdin().lock(), &pipeline.config().fields, &mut out)?;
         out.flush()?;
         drop(out);
-        let mut inputs = Inputs::open(&[spool], pipeline.config().fields.clone())?;
+        let mut inputs = Inputs::open(&[spool.clone()], pipeline.config().fields.clone())?;
         let stdout = std::io::stdout();
         let mut sink = stage::IpcSink::new(BufWriter::new(stdout.lock()), &params)?;
-        let signed = pipeline.sign(&mut inputs, &console, &mut |rows: Vec<SignedDoc>| sink.write(&rows))?;
+        // Warnings name the stream's rows, not the spool.
+        let observer = StdinRows { console: &console, spool: spool.display().to_string() };
+        let signed = pipeline.sign(&mut inputs, &observer, &mut |rows: Vec<SignedDoc>| sink.write(&rows))?;
+        console.finish();
         sink.finish()?;
         signed
     } else {
@@ -273,7 +277,24 @@ pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     Ok(if scan.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
 }
 
-fn warn(problems: &[wiredup::input::Problem], quiet: bool) {
+/// Passes problems on to the console with the spool's name replaced by `<stdin>` (its lines are
+/// the stream's rows).
+struct StdinRows<'a> {
+    console: &'a Console,
+    spool: String,
+}
+
+impl Observer for StdinRows<'_> {
+    fn problem(&self, problem: &Problem) {
+        let mut p = problem.clone();
+        if p.file == self.spool {
+            p.file = "<stdin>".into();
+        }
+        self.console.problem(&p);
+    }
+}
+
+fn warn(problems: &[Problem], quiet: bool) {
     if !quiet {
         for p in problems {
             eprintln!("warning: {p}");

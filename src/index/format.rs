@@ -269,12 +269,7 @@ pub fn write_atomic(path: &Path, kind: Kind, params: &Params, sections: &[(u32, 
         out.write_all(bytes).map_err(io)?;
     }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
-    // Temporary files are private (0600); an index is as readable as any file the user writes.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
-    }
+    crate::report::make_readable(tmp.as_file()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     sync_dir(dir)?;

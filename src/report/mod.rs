@@ -41,11 +41,25 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> 
         _ => Path::new("."),
     };
     let tmp = tempfile::Builder::new().prefix(".wiredup-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    make_readable(tmp.as_file()).map_err(|e| Error::io(path, e))?;
     let mut out = BufWriter::new(tmp);
     write(&mut out).map_err(|e| Error::io(path, e))?;
     let tmp = out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Gives a temporary file (created private, 0600) the mode of an ordinary output (0644), before
+/// it is renamed into place.
+pub(crate) fn make_readable(file: &std::fs::File) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }
 

@@ -34,6 +34,7 @@ Also a library: `run(spark, argv)` runs the job in an existing session, and
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -277,6 +278,23 @@ def _non_empty(batches):
     return rest()
 
 
+def _name_rows(lines, sent):
+    """The binary's warnings about rows of its input stream ("<stdin>:ROW: why") with the row
+    named by its document id and file."""
+
+    def name(match):
+        row = int(match.group(1))
+        if not 1 <= row <= len(sent):
+            return match.group(0)
+        doc, path = sent[row - 1]
+        return f"{path}: id {doc!r}"
+
+    return [_STDIN_ROW.sub(name, line) for line in lines]
+
+
+_STDIN_ROW = re.compile(r"<stdin>:(\d+)")
+
+
 def _log_stderr(lines):
     """The stderr of a successful binary run, into the task's log."""
     for line in lines[:STDERR_LINES]:
@@ -327,7 +345,7 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
 
     def sign_partition(batches):
         origin = {}  # str(_row) -> (id, _file, _row)
-        sent = [0]
+        sent = []  # (id, _file) of each row sent, for the binary's warnings
 
         def to_binary():
             for batch in batches:
@@ -346,7 +364,7 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
                     key = str(r)
                     origin[key] = (i, f, r)
                     keys.append(key)
-                sent[0] += batch.num_rows
+                    sent.append((i, f))
                 yield pa.RecordBatch.from_arrays([pa.array(keys, pa.string()), batch.column("text")], names=["id", "text"])
 
         rows = _non_empty(to_binary())
@@ -356,7 +374,7 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
         received = 0
         with _params_file(params_text) as params_path:
             cmd = [binary, "sign", "--ipc", "--params", params_path, "--threads", str(threads)]
-            for out in pipe_through(cmd, rows, _log_stderr):
+            for out in pipe_through(cmd, rows, lambda lines: _log_stderr(_name_rows(lines, sent))):
                 where = [origin.pop(k) for k in out.column("id").to_pylist()]
                 received += len(where)
                 yield pa.RecordBatch.from_arrays(
@@ -371,7 +389,7 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
                     ],
                     schema=_ARROW_SIGNATURES,
                 )
-        skipped.add(sent[0] - received)
+        skipped.add(len(sent) - received)
 
     return docs.mapInArrow(sign_partition, SIGNATURES)
 

@@ -185,3 +185,11 @@ def test_the_command_line_with_the_binary_shipped_and_parquet_input(spark, binar
         assert ws.main(argv) == 2, "an existing output is refused"
         assert "already exists (use --overwrite" in capsys.readouterr().err
     assert not spark.sparkContext._jsc.sc().isStopped(), "main() leaves a running session alone"
+
+
+def test_the_binarys_warnings_name_the_document():
+    lines = ["warning: <stdin>:2: empty text; skipped", "warning: <stdin>:9: beyond the rows sent"]
+    assert ws._name_rows(lines, [("a", "f.jsonl"), ("b", "g.jsonl")]) == [
+        "warning: g.jsonl: id 'b': empty text; skipped",
+        "warning: <stdin>:9: beyond the rows sent",
+    ]

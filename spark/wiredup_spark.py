@@ -25,7 +25,8 @@ Flow (see spark/README.md, "Running on Spark"):
 
 The parameters: `--params P` (from `wiredup params`, or the `.params.json` beside any staged
 output), or, without it, made by `wiredup params` from the matching flags given here
-(`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`, `--max-bucket`). A one-line JSON summary (counts and the parameters' fingerprint) goes to stdout.
+(`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`, `--max-bucket`).
+A one-line JSON summary (counts, step times and the parameters' fingerprint) goes to stdout.
 
 Also a library: `run(spark, argv)` runs the job in an existing session, and
 `connected_components(edges_df)` is usable on its own.
@@ -44,7 +45,7 @@ import time
 
 import pyarrow as pa
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -132,7 +133,7 @@ def make_params(binary, flags):
         for name, value in flags.items():
             if value is not None:
                 cmd += ["--" + name.replace("_", "-"), str(value)]
-        run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        run = _run_binary(subprocess.run, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if run.returncode != 0:
             raise WiredupError(
                 f"making the parameters: {' '.join(cmd)} exited with {run.returncode}:\n"
@@ -183,6 +184,17 @@ def _shipped_binary():
     return None
 
 
+def _run_binary(how, cmd, **kwargs):
+    """`how(cmd, **kwargs)`, with a clear message when the binary cannot be started."""
+    try:
+        return how(cmd, **kwargs)
+    except OSError as e:
+        raise WiredupError(
+            f"cannot run {cmd[0]} ({e.strerror or e}): ship the binary with `spark-submit --files "
+            "target/release/wiredup`, or name it with --binary"
+        ) from None
+
+
 def executor_binary(explicit, fallback):
     """Resolves the binary inside a task: --binary as given, else as `default_binary`."""
     if explicit:
@@ -195,7 +207,7 @@ def pipe_through(cmd, batches, on_stderr=None):
     stdin as an Arrow IPC stream on a thread, and yields the record batches of the IPC stream it
     writes on stdout. Raises WiredupError naming the command, its exit code and the end of its
     stderr when it exits with anything but 0 or 3. `on_stderr(lines)` gets its stderr lines."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _run_binary(subprocess.Popen, cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stderr_lines = []
     write_error = []
 
@@ -365,7 +377,8 @@ def sign(docs, params_text, explicit_binary=None, fallback_binary=None, stats=No
                     origin[key] = (i, f, r)
                     keys.append(key)
                     sent.append((i, f))
-                yield pa.RecordBatch.from_arrays([pa.array(keys, pa.string()), batch.column("text")], names=["id", "text"])
+                keyed = [pa.array(keys, pa.string()), batch.column("text")]
+                yield pa.RecordBatch.from_arrays(keyed, names=["id", "text"])
 
         rows = _non_empty(to_binary())
         if rows is None:
@@ -706,7 +719,8 @@ def run(spark, argv):
     clusters, rounds = connected_components(verified)
     clock.lap("components")
     mode = "overwrite" if args.overwrite else "errorifexists"
-    report = verified.select("a", "b", "relation", *[_round4(c).alias(c) for c in ("score", "jaccard", "a_in_b", "b_in_a")])
+    scores = [_round4(c).alias(c) for c in ("score", "jaccard", "a_in_b", "b_in_a")]
+    report = verified.select("a", "b", "relation", *scores)
     report.orderBy("a", "b").write.mode(mode).parquet(outputs[0])
     clusters.orderBy("cluster", "id").write.mode(mode).parquet(outputs[1])
     written = spark.read.parquet(outputs[1])

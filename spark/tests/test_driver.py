@@ -101,7 +101,10 @@ def test_oversized_buckets_become_stars_around_the_smallest_id(spark, binary, tm
     no_broadcast = {}
     if not broadcast:
         monkeypatch.setattr(ws, "BROADCAST_ROWS", 0)
-        no_broadcast = {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1"}
+        no_broadcast = {
+            "spark.sql.autoBroadcastJoinThreshold": "-1",
+            "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1",
+        }
     corpus = tmp_path / "boiler.jsonl"
     generate(corpus, 300, seed=5, short=12, boilerplate=30, ordered_ids=True, repeated_ids=3)
     want_pairs, want_clusters, _ = scan(binary, corpus, tmp_path / "scan", "--max-bucket", "10")
@@ -141,7 +144,7 @@ def test_a_failing_binary_is_reported_with_its_stderr(spark, binary, tmp_path):
     assert "the disk is on fire" in str(failed.value)
 
 
-def test_refused_parameters(binary):
+def test_refused_parameters(binary, tmp_path):
     params = json.loads(ws.make_params(binary, {"threshold": 0.6}))
     assert params["threshold"] == 0.6
     for key, value, message in [
@@ -156,6 +159,10 @@ def test_refused_parameters(binary):
         ws.parse_params("{", "p.json")
     with pytest.raises(SystemExit):
         ws.parse_args(["in.jsonl", "--output", "out", "--params", "p.json", "--threshold", "0.6"])
+    with pytest.raises(ws.WiredupError, match="cannot run .*--files"):
+        ws.make_params(str(tmp_path / "missing" / "wiredup"), {})
+    with pytest.raises(ws.WiredupError, match="--num-perm"):
+        ws.make_params(binary, {"num_perm": 0})
 
 
 def test_the_command_line_with_the_binary_shipped_and_parquet_input(spark, binary, tmp_path, capsys):

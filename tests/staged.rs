@@ -270,12 +270,15 @@ fn sign_ipc_names_a_skipped_row_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let params = dir.path().join("params.json");
     ok(&["params", "-o", p(&params)]);
-    let ids: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), Some("b"), Some("c")]));
-    let texts: ArrayRef = Arc::new(StringArray::from(vec![Some("one two three four five six"), None, Some("seven")]));
+    let ids: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), Some("b"), Some("c"), Some("a")]));
+    let texts: ArrayRef =
+        Arc::new(StringArray::from(vec![Some("one two three four five six"), None, Some("seven"), Some("eight")]));
     let batch = RecordBatch::try_from_iter(vec![("id", ids), ("text", texts)]).unwrap();
     let o = wiredup(&["sign", "--ipc", "--params", p(&params)], Some(&ipc_bytes(&[batch])));
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("<stdin>:2: "), "{}", stderr(&o));
+    let repeated = stderr(&o).lines().find(|l| l.contains("<stdin>:4: ")).unwrap_or_default().to_string();
+    assert!(repeated.contains("<stdin>:1") && !repeated.contains("stdin.jsonl"), "{}", stderr(&o));
     let rows: Vec<String> = ipc_batches(&o.stdout)
         .iter()
         .flat_map(|b| stage::signatures_of(b, "ipc", 0, &Params::load(&params).unwrap(), "p").unwrap())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use wiredup::config::Level;
 use wiredup::input::Inputs;
-use wiredup::input::Problem;
+use wiredup::input::{Problem, ProblemKind};
 use wiredup::params::Params;
 use wiredup::pipeline::{Observer, Pipeline};
 use wiredup::stage::{self, Corpus, SignedDoc};
@@ -293,6 +293,9 @@ impl Observer for StdinRows<'_> {
         let mut p = problem.clone();
         if p.file == self.spool {
             p.file = "<stdin>".into();
+        }
+        if let ProblemKind::DuplicateId { first, .. } = &mut p.kind {
+            *first = first.replace(&self.spool, "<stdin>");
         }
         self.console.problem(&p);
     }

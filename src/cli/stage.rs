@@ -174,7 +174,7 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         stage::ipc_to_jsonl(std::io::stdin().lock(), &pipeline.config().fields, &mut out)?;
         out.flush()?;
         drop(out);
-        let mut inputs = Inputs::open(&[spool.clone()], pipeline.config().fields.clone())?;
+        let mut inputs = Inputs::open(std::slice::from_ref(&spool), pipeline.config().fields.clone())?;
         let stdout = std::io::stdout();
         let mut sink = stage::IpcSink::new(BufWriter::new(stdout.lock()), &params)?;
         // Warnings name the stream's rows, not the spool.

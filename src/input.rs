@@ -481,6 +481,14 @@ impl Inputs {
         src.reread_path.as_deref().or(src.path.as_deref())
     }
 
+    /// The spooled copy a document's text lives in, when its input was read through a spool
+    /// (stdin, a compressed file, Parquet); `None` for the user's own plain files.
+    pub fn spool_path(&self, location: Location) -> Option<&Path> {
+        let (Location::Text { source } | Location::Json { source, .. }) = location;
+        let src = &self.sources[source as usize];
+        src.spooled().and(src.reread_path.as_deref())
+    }
+
     /// Names of the inputs read through a spool (stdin, compressed files, Parquet), and why:
     /// their locations do not point into a file of the user's.
     pub fn spooled_names(&self) -> impl Iterator<Item = (&str, Spooled)> {

@@ -424,12 +424,20 @@ fn a_changed_archive_file_is_an_error_not_a_wrong_answer() {
 }
 
 #[test]
-fn index_build_refuses_inputs_it_cannot_read_again() {
+fn index_build_keeps_a_copy_of_stdin_and_refuses_a_folder_of_other_files() {
     let dir = tempfile::tempdir().unwrap();
     let idx = dir.path().join("idx");
-    let out = wiredup(&["index", "build", s(&idx), "-"], Some(b"{\"id\":\"a\",\"text\":\"x y z\"}\n"));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("standard input"), "{}", stderr(&out));
+    let text = "one two three four five six seven eight nine ten eleven twelve";
+    let line = format!("{{\"id\":\"a\",\"text\":\"{text}\"}}\n");
+    let out = wiredup(&["index", "build", s(&idx), "-"], Some(line.as_bytes()));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let copies = std::fs::read_dir(idx.join("texts")).unwrap().count();
+    assert_eq!(copies, 1, "the index holds its own copy of the spooled input");
+    let new = dir.path().join("new.txt");
+    std::fs::write(&new, text).unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(&new), "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"id\":\"a\""), "{}", stdout(&out));
     let full = dir.path().join("full");
     std::fs::create_dir(&full).unwrap();
     std::fs::write(full.join("keep.txt"), "not an index").unwrap();

@@ -129,14 +129,56 @@ fn a_missing_text_column_stops_the_run_naming_the_columns() {
 }
 
 #[test]
-fn index_build_refuses_parquet_with_advice() {
+fn an_index_built_from_parquet_and_added_to_from_gzip_keeps_its_own_copies_of_their_texts() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.parquet");
-    write_parquet(&path, vec![("text", texts(&DataType::Utf8, vec![Some("some words here")]))]);
+    let docs = synthetic_corpus(200, 12);
+    let archive = dir.path().join("archive.parquet");
+    let t = DataType::Utf8;
+    let (ids, bodies): (Vec<&str>, Vec<&str>) = docs[..150].iter().map(|(i, x)| (i.as_str(), x.as_str())).unzip();
+    write_parquet(
+        &archive,
+        vec![
+            ("id", texts(&t, ids.into_iter().map(Some).collect())),
+            ("text", texts(&t, bodies.into_iter().map(Some).collect())),
+        ],
+    );
     let idx = dir.path().join("idx");
-    let out = wiredup(&["index", "build", idx.to_str().unwrap(), path.to_str().unwrap()], None);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("Parquet"), "{}", stderr(&out));
+    let idx_s = idx.to_str().unwrap();
+    let out = wiredup(&["index", "build", idx_s, archive.to_str().unwrap(), "-q"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // More documents from a gzip file (spooled as well).
+    let more = dir.path().join("more.jsonl");
+    write_corpus(&more, &docs[150..]);
+    let gz = dir.path().join("more.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&more).unwrap()).unwrap();
+    enc.finish().unwrap();
+    std::fs::remove_file(&more).unwrap();
+    let out = wiredup(&["index", "add", idx_s, gz.to_str().unwrap(), "-q"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The inputs are gone: the index re-reads its own copies of their texts.
+    std::fs::remove_file(&archive).unwrap();
+    std::fs::remove_file(&gz).unwrap();
+    for (k, id) in [(42, "doc00042"), (180, "doc00180")] {
+        let new = dir.path().join(format!("draft{k}.txt"));
+        std::fs::write(&new, &docs[k].1).unwrap();
+        let out = wiredup(&["check", "--index", idx_s, new.to_str().unwrap(), "--format", "json"], None);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let row: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        assert_eq!(row["matches"][0]["id"], id, "{row}");
+    }
+    // A rebuild replaces the copies; only the new segment's remain.
+    let small = dir.path().join("small.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&small).unwrap(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, b"{\"id\": \"x\", \"text\": \"a few words for a rebuilt index\"}\n").unwrap();
+    enc.finish().unwrap();
+    let out = wiredup(&["index", "build", idx_s, small.to_str().unwrap(), "-q"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let copies: Vec<String> = std::fs::read_dir(idx.join("texts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
 }
 
 #[test]

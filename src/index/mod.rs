@@ -32,8 +32,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{self, Config, Level};
 use crate::error::{Error, IndexError, Result};
-use crate::input::{Inputs, Spooled};
+use crate::input::{Inputs, Location};
 use crate::pipeline::{Observer, Pipeline, Signed};
+use ahash::AHashMap;
 
 use format::Kind;
 pub use format::Params;
@@ -391,19 +392,44 @@ impl Drop for Lock {
     }
 }
 
-/// Refuses inputs whose texts could not be read again later (stdin, compressed files, Parquet).
-fn require_plain_files(inputs: &Inputs) -> Result<()> {
-    if let Some((name, spooled)) = inputs.spooled_names().next() {
-        let (why, advice) = match spooled {
-            Spooled::Stdin => ("standard input", SAVE_IT),
-            Spooled::Compressed => ("compressed", SAVE_IT),
-            Spooled::Parquet => {
-                ("Parquet (its rows are not byte ranges of a text file)", "write its rows as JSONL and index that file")
-            }
-        };
-        return Err(IndexError::NotAFile { name: name.to_string(), why, advice }.into());
+/// Folder of an index holding its copies of the inputs it read through a spool.
+const TEXTS: &str = "texts";
+
+/// Copies the spool of every input of `signed`'s documents that was read through one (stdin, a
+/// compressed file, Parquet) into the index's [`TEXTS`] folder as `SEGMENT-SOURCE.jsonl`, so that
+/// their texts can be read again after this run. Returns the copies by source.
+fn keep_spooled(dir: &Path, inputs: &Inputs, signed: &Signed, segment: u64) -> Result<AHashMap<u32, PathBuf>> {
+    let mut copies = AHashMap::new();
+    for doc in &signed.docs {
+        let (Location::Text { source } | Location::Json { source, .. }) = doc.location;
+        if copies.contains_key(&source) {
+            continue;
+        }
+        let Some(spool) = inputs.spool_path(doc.location) else { continue };
+        let texts = dir.join(TEXTS);
+        std::fs::create_dir_all(&texts).map_err(|e| Error::io(&texts, e))?;
+        let target = texts.join(format!("{segment:06}-{source}.jsonl"));
+        let tmp = texts.join(format!(".tmp-{segment:06}-{source}"));
+        std::fs::copy(spool, &tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = std::fs::File::open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        crate::report::make_readable(&file).map_err(|e| Error::io(&tmp, e))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        copies.insert(source, target);
     }
-    Ok(())
+    Ok(copies)
+}
+
+/// Deletes the text copies (and leftovers) that segments other than `segment` made: after a build,
+/// no segment but the new one is listed.
+fn remove_other_texts(dir: &Path, segment: u64) {
+    let Ok(entries) = std::fs::read_dir(dir.join(TEXTS)) else { return };
+    let own = format!("{segment:06}-");
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(&own) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// What to do with an input an index cannot re-read.
@@ -424,7 +450,6 @@ pub struct Written {
 /// Signs `inputs` and writes them as a new index in `dir` (created if needed; an index already
 /// there is replaced atomically: readers see the old one or the new one).
 pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Written> {
-    require_plain_files(inputs)?;
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
             let is_index = dir.join(MANIFEST).exists();
@@ -444,8 +469,9 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     let params = params_of(config, story);
     let signed = pipeline.read(inputs, observer)?;
     observer.stage("write");
-    let data = segment_of(&signed, inputs, config, story)?;
     let next = old.as_ref().map_or(1, |(_, m)| m.next);
+    let copies = keep_spooled(dir, inputs, &signed, next)?;
+    let data = segment_of(&signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
     let manifest = Manifest {
@@ -456,14 +482,22 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     };
     write_manifest(dir, &params, &manifest)?;
     remove_unlisted(dir, &manifest);
+    remove_other_texts(dir, next);
     let docs = data.docs.len();
     Ok(Written { problems: signed.problems, docs, added: docs, bytes })
 }
 
-/// The segment of `signed` as an index stores it.
-pub fn segment_of(signed: &Signed, inputs: &Inputs, config: &Config, story: bool) -> Result<SegmentData> {
+/// The segment of `signed` as an index stores it; `copies`: the index's copies of spooled inputs.
+pub fn segment_of(
+    signed: &Signed,
+    inputs: &Inputs,
+    config: &Config,
+    story: bool,
+    copies: &AHashMap<u32, PathBuf>,
+) -> Result<SegmentData> {
     let sketch = if story { INDEX_SKETCH } else { 0 };
-    SegmentData::from_signed(signed, inputs, &config.fields.text, config.lsh.bands, sketch, Paths::Persistent)
+    let paths = Paths::Persistent { copies };
+    SegmentData::from_signed(signed, inputs, &config.fields.text, config.lsh.bands, sketch, paths)
 }
 
 /// The pipeline configuration an index signs with: its parameters, and `fields` to read inputs.
@@ -485,7 +519,6 @@ pub fn config_of(params: &Params, manifest: &Manifest, fields: config::Fields) -
 /// id the index holds already (nothing is written then). `pipeline` must sign with the index's
 /// parameters ([`config_of`]).
 pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Written> {
-    require_plain_files(inputs)?;
     let _lock = Lock::acquire(dir)?;
     let index = Index::open(dir)?;
     let config = pipeline.config();
@@ -520,8 +553,10 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     if let Some(example) = example {
         return Err(IndexError::DuplicateIds { count: duplicates, example }.into());
     }
-    let data = segment_of(&signed, inputs, config, index.has_story())?;
     let mut manifest = index.manifest.clone();
+    let copies =
+        if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
+    let data = segment_of(&signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
         let file = segment_name(manifest.next);

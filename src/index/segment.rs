@@ -118,9 +118,11 @@ pub fn dequantize(w: u16) -> f32 {
 
 /// How an index names the file a document lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paths {
-    /// The user's own files, absolute: the index outlives the run (spooled inputs are refused).
-    Persistent,
+pub enum Paths<'a> {
+    /// The user's own files, absolute, or for an input read through a spool (stdin, compressed,
+    /// Parquet) the index's own copy of the spool, from `copies` by source: the index outlives
+    /// the run.
+    Persistent { copies: &'a ahash::AHashMap<u32, PathBuf> },
     /// Wherever the run can re-read them (spooled copies included): the index dies with the run.
     InMemory,
 }
@@ -147,7 +149,10 @@ impl SegmentData {
                 Some(&f) => f,
                 None => {
                     let path = match paths {
-                        Paths::Persistent => inputs.source_path(doc.location).map(format::absolute),
+                        Paths::Persistent { copies } => match copies.get(&source) {
+                            Some(copy) => Some(format::absolute(copy)),
+                            None => inputs.source_path(doc.location).map(format::absolute),
+                        },
                         Paths::InMemory => inputs.reread_path(doc.location).map(Path::to_path_buf),
                     };
                     let Some(path) = path else {

@@ -78,17 +78,10 @@ pub fn signature_schema() -> SchemaRef {
     ]))
 }
 
-/// Columns of a table of verified pairs (and of `verify --ipc`'s output).
+/// Columns of a table of verified pairs (and of `verify --ipc`'s output): those of a scan's
+/// Parquet pairs, with unrounded scores.
 pub fn edge_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("a", DataType::Utf8, false),
-        Field::new("b", DataType::Utf8, false),
-        Field::new("relation", DataType::Utf8, false),
-        Field::new("score", DataType::Float64, false),
-        Field::new("jaccard", DataType::Float64, false),
-        Field::new("a_in_b", DataType::Float64, false),
-        Field::new("b_in_a", DataType::Float64, false),
-    ]))
+    crate::report::pairs_schema()
 }
 
 fn hashes_array<'a>(lists: impl Iterator<Item = &'a [u64]>) -> ArrayRef {

@@ -12,7 +12,7 @@ use std::path::Path;
 pub use check::{check_github, check_json, check_text, fails, CheckContext};
 pub use jsonl::{write_clusters, write_pairs};
 pub(crate) use parquet::writer as parquet_writer;
-pub use parquet::{write_clusters_parquet, write_pairs_parquet};
+pub use parquet::{pairs_schema, write_clusters_parquet, write_pairs_parquet};
 pub use summary::{json_summary, text_summary, Context};
 
 use crate::error::{Error, Result};

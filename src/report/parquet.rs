@@ -22,9 +22,9 @@ use crate::pipeline::ScanOutput;
 /// Rows per written batch (and at most per row group), to bound memory on large outputs.
 const ROWS_PER_BATCH: usize = 65_536;
 
-/// Every pair, as in [`super::write_pairs`] without evidence.
-pub fn write_pairs_parquet(out: &mut (dyn Write + Send), scan: &ScanOutput) -> io::Result<()> {
-    let schema = Arc::new(Schema::new(vec![
+/// Columns of a pairs table: `--pairs` in Parquet, and the staged commands' verified pairs.
+pub fn pairs_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
         Field::new("a", DataType::Utf8, false),
         Field::new("b", DataType::Utf8, false),
         Field::new("relation", DataType::Utf8, false),
@@ -32,7 +32,12 @@ pub fn write_pairs_parquet(out: &mut (dyn Write + Send), scan: &ScanOutput) -> i
         Field::new("jaccard", DataType::Float64, false),
         Field::new("a_in_b", DataType::Float64, false),
         Field::new("b_in_a", DataType::Float64, false),
-    ]));
+    ]))
+}
+
+/// Every pair, as in [`super::write_pairs`] without evidence.
+pub fn write_pairs_parquet(out: &mut (dyn Write + Send), scan: &ScanOutput) -> io::Result<()> {
+    let schema = pairs_schema();
     let mut writer = writer(out, &schema)?;
     for chunk in scan.pairs.chunks(ROWS_PER_BATCH) {
         let id = |d: u32| scan.docs[d as usize].id.as_str();

@@ -49,6 +49,39 @@ impl OutputFormat {
     }
 }
 
+/// The pairs and clusters files a run writes, and their format.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write every verified pair as JSONL: {"a","b","relation","score","jaccard","a_in_b","b_in_a"}.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
+
+    /// Write every cluster of 2+ documents as JSONL: {"cluster","original","size","members"}.
+    #[arg(long, value_name = "FILE")]
+    pub clusters: Option<PathBuf>,
+
+    /// Format of --pairs and --clusters (default: parquet for a .parquet file name, else jsonl).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
+}
+
+impl ReportArgs {
+    /// Refuses, before any work, an output that is an input or whose folder does not exist.
+    pub fn check(&self, inputs: &[&Path]) -> anyhow::Result<()> {
+        for (flag, out) in [("--pairs", &self.pairs), ("--clusters", &self.clusters)] {
+            if let Some(out) = out {
+                check_output(flag, out, inputs.iter().copied())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the files asked for (see [`write_reports`]).
+    pub fn write(&self, scan: &ScanOutput, evidence: bool) -> anyhow::Result<()> {
+        write_reports(scan, self.pairs.as_deref(), self.clusters.as_deref(), self.output_format, evidence)
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = super::EXIT_CODES_HELP)]
 pub struct ScanArgs {
@@ -66,17 +99,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub evidence: bool,
 
-    /// Write every verified pair as JSONL: {"a","b","relation","score","jaccard","a_in_b","b_in_a"}.
-    #[arg(long, value_name = "FILE")]
-    pub pairs: Option<PathBuf>,
-
-    /// Write every cluster of 2+ documents as JSONL: {"cluster","original","size","members"}.
-    #[arg(long, value_name = "FILE")]
-    pub clusters: Option<PathBuf>,
-
-    /// Format of --pairs and --clusters (default: parquet for a .parquet file name, else jsonl).
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub output_format: Option<OutputFormat>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
 
     /// Summary on stdout: text for people, json for programs.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -247,13 +271,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut inputs = Inputs::open(&args.paths, config.fields.clone())?;
     // Fail now, not after the scan, when an output cannot be written.
-    for (flag, out) in [("--pairs", &args.pairs), ("--clusters", &args.clusters)] {
-        if let Some(out) = out {
-            check_output(flag, out, inputs.paths())?;
-        }
-    }
-    if let Some(pairs) = &args.pairs {
-        if args.evidence && OutputFormat::of(args.output_format, pairs) == OutputFormat::Parquet {
+    args.reports.check(&inputs.paths().collect::<Vec<_>>())?;
+    if let Some(pairs) = &args.reports.pairs {
+        if args.evidence && OutputFormat::of(args.reports.output_format, pairs) == OutputFormat::Parquet {
             anyhow::bail!("--evidence is written to JSONL pairs only; write --pairs to a .jsonl file");
         }
     }
@@ -263,7 +283,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     console.finish();
     let scan = scan?;
 
-    write_reports(&scan, args.pairs.as_deref(), args.clusters.as_deref(), args.output_format, args.evidence)?;
+    args.reports.write(&scan, args.evidence)?;
     let ctx = Context {
         config: pipeline.config(),
         inputs: &inputs,

@@ -15,7 +15,7 @@ use wiredup::stage::{self, Corpus, SignedDoc};
 use super::common::{FieldArgs, MatchArgs, RunArgs};
 use super::exit::ExitCode;
 use super::progress::Console;
-use super::scan::{check_output, write_reports, OutputFormat};
+use super::scan::{check_output, ReportArgs};
 
 const STAGED_HELP: &str = "\
 The staged commands run the copy level (`scan --level copy`) in steps: params -> sign (per shard)
@@ -111,17 +111,9 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
 
-    /// Write every pair, as `scan --pairs` does.
-    #[arg(long, value_name = "FILE")]
-    pub pairs: Option<PathBuf>,
-
-    /// Write every cluster, as `scan --clusters` does.
-    #[arg(long, value_name = "FILE")]
-    pub clusters: Option<PathBuf>,
-
-    /// Format of --pairs and --clusters (default: parquet for a .parquet file name, else jsonl).
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub output_format: Option<OutputFormat>,
+    /// The pairs and clusters files, as `scan` writes them.
+    #[command(flatten)]
+    pub reports: ReportArgs,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -253,11 +245,7 @@ pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         params.require_same(&name, &Params::load_beside(e)?, &Params::beside(e).display().to_string())?;
     }
     let inputs: Vec<&Path> = args.signatures.iter().chain(&args.edges).map(|p| p.as_path()).collect();
-    for (flag, out) in [("--pairs", &args.pairs), ("--clusters", &args.clusters)] {
-        if let Some(out) = out {
-            check_output(flag, out, inputs.iter().copied())?;
-        }
-    }
+    args.reports.check(&inputs)?;
     let pipeline = Pipeline::new(params.to_config()?);
     let paths: Vec<&Path> = args.signatures.iter().map(|p| p.as_path()).collect();
     let corpus = Corpus::load(&paths, &params, &name)?;
@@ -271,7 +259,7 @@ pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     let scan = corpus.cluster(&pipeline, edges)?;
-    write_reports(&scan, args.pairs.as_deref(), args.clusters.as_deref(), args.output_format, false)?;
+    args.reports.write(&scan, false)?;
     if !args.run.quiet {
         eprintln!(
             "{} documents, {} pairs, {} clusters holding {} documents",

@@ -125,7 +125,7 @@ pub fn hash_word(word: &[u8], seed: u64) -> u64 {
 /// [`hash_word`] of `bytes[start..end]` lower-cased, for ASCII letters and digits, whose
 /// lower-case forms are the bytes with 0x20 set.
 #[inline]
-fn hash_ascii_word(bytes: &[u8], start: usize, end: usize, seed: u64) -> u64 {
+pub(crate) fn hash_ascii_word(bytes: &[u8], start: usize, end: usize, seed: u64) -> u64 {
     const LOWER: u64 = 0x2020_2020_2020_2020;
     let mut h = seed ^ ((end - start) as u64).wrapping_mul(GOLDEN);
     let mut at = start;

@@ -489,9 +489,7 @@ impl Pipeline {
     /// A document's story sketch: its heaviest word, name and number features, weighted by
     /// the background table alone, so that it is known as soon as the document is read.
     fn story_sketch(&self, features: &[story::Feature]) -> Sketched {
-        let background = Weighting { docs: 0 };
-        let vector = background.vector(features, &|_| 0);
-        story::salient(features, &vector, story::SALIENT_FEATURES)
+        story::background_sketch(features, story::SALIENT_FEATURES)
     }
 
     /// Drops candidates whose documents' dates are further apart than the window.

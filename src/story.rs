@@ -12,7 +12,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::normalize::hash_word;
+use crate::normalize::{hash_ascii_word, hash_word};
 
 /// Seed of story feature hashes. Fixed: part of the stored-signature format.
 pub const STORY_SEED: u64 = 0x7374_6f72_7966_6531; // "storyfe1"
@@ -234,6 +234,29 @@ enum AsciiToken {
     Long { begin: u32, end: u32, sentence_start: bool },
 }
 
+/// The index of the first byte from `i` on that is not an ASCII letter, in ASCII text: eight
+/// bytes at a time (for a byte below 0x80, `x | 0x20` is a letter exactly when it lies in
+/// `a..=z`, which a per-byte add tells without carries between bytes).
+#[inline]
+fn letters_end(b: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= b.len() {
+        let v = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes")) | 0x2020_2020_2020_2020;
+        debug_assert_eq!(v & HIGH, 0, "ASCII text");
+        let from_a = v.wrapping_add(0x1f1f_1f1f_1f1f_1f1f); // high bit: byte >= b'a'
+        let past_z = v.wrapping_add(0x0505_0505_0505_0505); // high bit: byte > b'z'
+        let others = !(from_a & !past_z) & HIGH;
+        if others != 0 {
+            return i + (others.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    i
+}
+
 /// Splits ASCII text as [`tokens`] does into [`AsciiToken`]s, calling `seen(hash)` for each
 /// word's hash as soon as it is known. Texts are shorter than 4 GiB (positions are `u32`).
 fn ascii_tokens(b: &[u8], out: &mut Vec<AsciiToken>, mut seen: impl FnMut(u64)) {
@@ -250,32 +273,46 @@ fn ascii_tokens(b: &[u8], out: &mut Vec<AsciiToken>, mut seen: impl FnMut(u64)) 
             start = false;
         } else if c.is_ascii_alphabetic() {
             let begin = i;
-            let mut first_apostrophe = None;
-            i += 1;
-            while i < b.len()
-                && (b[i].is_ascii_alphabetic()
-                    || (apostrophe(b[i]) && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic()))
-            {
-                if apostrophe(b[i]) && first_apostrophe.is_none() {
-                    first_apostrophe = Some(i);
-                }
-                i += 1;
-            }
+            i = letters_end(b, i + 1);
             let sentence_start = start;
             start = false;
-            // The word without its possessive or contraction tail, apostrophes dropped.
-            let end = match first_apostrophe {
-                Some(a) if is_clitic(&b[a + 1..i]) => a,
-                _ => i,
-            };
+            if !(i + 1 < b.len() && apostrophe(b[i]) && b[i + 1].is_ascii_alphabetic()) {
+                // The common word: letters only, hashed where they stand.
+                if i - begin >= lower.len() {
+                    out.push(AsciiToken::Long { begin: begin as u32, end: i as u32, sentence_start });
+                } else {
+                    let hash = hash_ascii_word(b, begin, i, STORY_SEED);
+                    seen(hash);
+                    out.push(AsciiToken::Word { hash, begin: begin as u32, end: i as u32, sentence_start });
+                }
+                continue;
+            }
+            i = begin;
+            // Letters lower-cased into `lower` as they are passed (apostrophes dropped), counted
+            // beyond its size; at the first apostrophe, where the word and its count were.
             let mut n = 0;
-            for &x in &b[begin..end] {
-                if !apostrophe(x) && n < lower.len() {
-                    lower[n] = x.to_ascii_lowercase();
+            let mut first_apostrophe: Option<(usize, usize)> = None;
+            loop {
+                while i < b.len() && b[i].is_ascii_alphabetic() {
+                    if n < lower.len() {
+                        lower[n] = b[i] | 0x20;
+                    }
                     n += 1;
+                    i += 1;
+                }
+                if i + 1 < b.len() && apostrophe(b[i]) && b[i + 1].is_ascii_alphabetic() {
+                    first_apostrophe.get_or_insert((i, n));
+                    i += 1;
+                } else {
+                    break;
                 }
             }
-            if n == lower.len() {
+            // The word without its possessive or contraction tail, apostrophes dropped.
+            let (end, n) = match first_apostrophe {
+                Some((a, letters)) if is_clitic(&b[a + 1..i]) => (a, letters),
+                _ => (i, n),
+            };
+            if n >= lower.len() {
                 out.push(AsciiToken::Long { begin: begin as u32, end: i as u32, sentence_start });
                 continue;
             }
@@ -572,20 +609,21 @@ fn key(kind: Kind, bytes: &[u8]) -> u64 {
 }
 
 /// Sorts by the u64 key. A document's feature list is a few hundred to a few thousand
-/// entries of random keys: three stable counting passes over the top 33 bits (11 at a time)
-/// leave only keys that agree on all of those out of order, and a final insertion pass puts
-/// those (rare) few right. Several times faster than a comparison sort at these sizes.
-/// `buf` is scratch space, kept by the caller for the next sort.
+/// entries of random keys: two stable counting passes over the top 16 bits (8 at a time, so
+/// that the counters stay few next to the entries) leave only keys that agree on all of those
+/// out of order, and a final insertion pass puts those (rare) few right. Several times faster
+/// than a comparison sort at these sizes. `buf` is scratch space, kept by the caller.
 fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>, buf: &mut Vec<(u64, T, f32)>) {
-    if v.len() < 64 {
+    if v.len() < 64 || v.len() > 1 << 20 {
+        // Small: insertion-like sorts win. Huge: too many keys share 16 bits for the final pass.
         v.sort_by_key(|x| x.0);
         return;
     }
-    const BITS: u32 = 11;
+    const BITS: u32 = 8;
     buf.clear();
     buf.extend_from_slice(v);
-    for pass in 0..3 {
-        let shift = 64 - BITS * (3 - pass);
+    for pass in 0..2 {
+        let shift = 64 - BITS * (2 - pass);
         let digit = |x: &(u64, T, f32)| ((x.0 >> shift) & ((1 << BITS) - 1)) as usize;
         let mut next = [0usize; 1 << BITS];
         for x in v.iter() {
@@ -604,7 +642,7 @@ fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>, buf: &mut Vec<(u64, T,
         }
         std::mem::swap(v, buf);
     }
-    // Insertion sort: keys equal in their top 33 bits may still be out of order.
+    // Insertion sort: keys equal in their top 16 bits may still be out of order.
     for i in 1..v.len() {
         let mut j = i;
         while j > 0 && v[j - 1].0 > v[j].0 {
@@ -1138,6 +1176,56 @@ pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketc
     top
 }
 
+/// A document's story sketch with background weights alone (no corpus frequencies): the same
+/// as [`salient`] over `Weighting { docs: 0 }.vector(features, ..)`, bit for bit, without
+/// building the vector (weights are kept in a per-thread buffer and ranked as integers).
+pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
+    thread_local! {
+        static RANKED: std::cell::RefCell<(Vec<f32>, Vec<u128>, Vec<(u32, f64)>)> = std::cell::RefCell::new(Default::default());
+    }
+    RANKED.with(|buffers| {
+        let (weights, ranked, memo) = &mut *buffers.borrow_mut();
+        let background = Weighting { docs: 0 };
+        // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
+        const MEMO_BITS: u32 = 12;
+        if memo.is_empty() {
+            memo.resize(1 << MEMO_BITS, (u32::MAX, 0.0));
+        }
+        let mut idf2 = |share: f32| {
+            let bits = share.to_bits();
+            let slot = &mut memo[(bits.wrapping_mul(0x9e37_79b1) >> (32 - MEMO_BITS)) as usize];
+            if slot.0 != bits {
+                *slot = (bits, background.idf(0, share).powi(IDF_POWER));
+            }
+            slot.1
+        };
+        weights.clear();
+        let mut norm = 0.0f64;
+        for f in features {
+            let w = (tf_weight(f.tf) * idf2(f.background)) as f32;
+            norm += w as f64 * w as f64;
+            weights.push(w);
+        }
+        let norm = norm.sqrt();
+        // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
+        // are positive, so their bits order like the numbers) above the hash.
+        ranked.clear();
+        for (f, &w) in features.iter().zip(weights.iter()) {
+            if f.kind != Kind::Bigram {
+                let w = if norm > 0.0 { (w as f64 / norm) as f32 } else { w };
+                ranked.push(((!w.to_bits()) as u128) << 64 | f.hash as u128);
+            }
+        }
+        if ranked.len() > max {
+            ranked.select_nth_unstable(max);
+            ranked.truncate(max);
+        }
+        let mut top: Sketched = ranked.iter().map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32)))).collect();
+        top.sort_unstable_by_key(|x| x.0);
+        top
+    })
+}
+
 /// Cosine of two unit vectors sorted by key.
 pub fn cosine(a: &[(u64, f32)], b: &[(u64, f32)]) -> f64 {
     let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
@@ -1284,6 +1372,36 @@ mod tests {
                 Token::Word { text: "line", sentence_start: false },
             ]
         );
+    }
+
+    #[test]
+    fn letters_end_stops_where_a_byte_by_byte_scan_does() {
+        let mut x = 7u64;
+        let alphabet = b"aZz`'@[{ 09.-\n\x7fA";
+        for len in 0..40 {
+            for _ in 0..50 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        // Mostly letters, so that runs cross the 8-byte steps.
+                        if x >> 62 != 0 {
+                            b'a' + (x >> 40) as u8 % 26
+                        } else {
+                            alphabet[(x >> 33) as usize % alphabet.len()]
+                        }
+                    })
+                    .collect();
+                for i in 0..=len {
+                    let want = i + text[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                    assert_eq!(letters_end(&text, i), want, "{:?} from {i}", String::from_utf8_lossy(&text));
+                }
+            }
+        }
+        // Every ASCII byte next to a letter.
+        for c in 0u8..128 {
+            let text = [b'q', c, b'q', b'q', b'q', b'q', b'q', b'q', b'q', b'q'];
+            assert_eq!(letters_end(&text, 0), if c.is_ascii_alphabetic() { 10 } else { 1 }, "byte {c}");
+        }
     }
 
     #[test]

@@ -124,10 +124,16 @@ pub fn hash_word(word: &[u8], seed: u64) -> u64 {
 
 /// [`hash_word`] of `bytes[start..end]` lower-cased, for ASCII letters and digits, whose
 /// lower-case forms are the bytes with 0x20 set.
-#[inline]
+#[inline(always)]
 pub(crate) fn hash_ascii_word(bytes: &[u8], start: usize, end: usize, seed: u64) -> u64 {
     const LOWER: u64 = 0x2020_2020_2020_2020;
-    let mut h = seed ^ ((end - start) as u64).wrapping_mul(GOLDEN);
+    let len = end - start;
+    let mut h = seed ^ (len as u64).wrapping_mul(GOLDEN);
+    if (1..=8).contains(&len) && start + 8 <= bytes.len() {
+        // Most words: one load, one mix.
+        let raw = u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
+        return mix(h ^ ((raw | LOWER) & (u64::MAX >> (64 - 8 * len))));
+    }
     let mut at = start;
     while at < end {
         let n = (end - at).min(8);

@@ -7,6 +7,8 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
+use crate::story::Sketched;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,86 +154,297 @@ pub(crate) fn merge_bands(per_band: Vec<(Vec<Candidate>, usize)>) -> (Vec<Candid
     (all, stats)
 }
 
-/// Every sketch entry as (feature, document, weight), sorted by feature then document: scattered
-/// by the feature's top bits into partitions (stably, so documents stay in order), then each
-/// partition sorted on its own, in parallel. Much faster than one sort of all entries.
-fn sorted_entries(sketches: &[Vec<(u64, f32)>]) -> Vec<(u64, u32, f32)> {
-    const BITS: u32 = 12;
-    let part = |h: u64| (h >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; (1 << BITS) + 1];
-    for s in sketches {
-        for &(h, _) in s {
-            starts[part(h) + 1] += 1;
-        }
+/// One story sketch entry: feature `h` of document `d`, with weight `w`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    h: u64,
+    d: u32,
+    w: f32,
+}
+
+/// Entries are partitioned by the top `PART_BITS` bits of their feature.
+const PART_BITS: u32 = 12;
+
+fn part(h: u64) -> usize {
+    (h >> (64 - PART_BITS)) as usize
+}
+
+/// Every sketch entry, sorted by feature then document. Each partition (a range of features) is sorted on
+/// its own, in parallel, and so is every step before that: partition sizes are counted per chunk
+/// of documents, and each thread scatters the entries of its own range of partitions, a
+/// contiguous part of the result.
+fn sorted_entries(sketches: &[Sketched]) -> Vec<Entry> {
+    let parts = 1usize << PART_BITS;
+    let sizes = sketches
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut sizes = vec![0usize; parts];
+            chunk.iter().flatten().for_each(|&(h, _)| sizes[part(h)] += 1);
+            sizes
+        })
+        .reduce(
+            || vec![0usize; parts],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let mut starts = Vec::with_capacity(parts + 1);
+    starts.push(0usize);
+    for s in &sizes {
+        starts.push(starts[starts.len() - 1] + s);
     }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let total = starts[starts.len() - 1];
-    let mut entries = vec![(0u64, 0u32, 0f32); total];
-    let mut next = starts.clone();
-    for (d, s) in sketches.iter().enumerate() {
-        for &(h, w) in s {
-            let p = part(h);
-            entries[next[p]] = (h, d as u32, w);
-            next[p] += 1;
-        }
-    }
-    let mut parts: Vec<&mut [(u64, u32, f32)]> = Vec::with_capacity(1 << BITS);
+    let mut entries = vec![Entry::default(); starts[parts]];
+
+    // Scatter: group i owns partitions bounds[i]..bounds[i + 1] and reads every sketch for them.
+    let bounds = part_groups();
+    let mut slices = Vec::with_capacity(bounds.len() - 1);
     let mut rest = entries.as_mut_slice();
-    for w in starts.windows(2) {
-        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-        parts.push(head);
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at_mut(starts[w[1]] - starts[w[0]]);
+        slices.push((w[0]..w[1], head));
         rest = tail;
     }
-    parts.into_par_iter().for_each(|p| p.sort_unstable_by_key(|x| (x.0, x.1)));
+    slices.into_par_iter().for_each(|(range, slice)| {
+        let base = starts[range.start];
+        let mut next: Vec<usize> = starts[range.clone()].iter().map(|s| s - base).collect();
+        for (d, s) in sketches.iter().enumerate() {
+            for &(h, w) in s {
+                let p = part(h);
+                if range.contains(&p) {
+                    slice[next[p - range.start]] = Entry { h, d: d as u32, w };
+                    next[p - range.start] += 1;
+                }
+            }
+        }
+    });
+
+    let mut partitions: Vec<&mut [Entry]> = Vec::with_capacity(parts);
+    let mut rest = entries.as_mut_slice();
+    for s in sizes {
+        let (head, tail) = rest.split_at_mut(s);
+        partitions.push(head);
+        rest = tail;
+    }
+    partitions.into_par_iter().for_each(|p| p.sort_unstable_by_key(|e| (e.h, e.d)));
     entries
 }
 
+/// Partitions split into one group of consecutive partitions per thread: group i is
+/// `bounds[i]..bounds[i + 1]`.
+fn part_groups() -> Vec<usize> {
+    let parts = 1usize << PART_BITS;
+    let groups = rayon::current_num_threads().clamp(1, parts);
+    (0..=groups).map(|i| i * parts / groups).collect()
+}
+
 /// Story-level candidates from weighted sketches (`sketches[d]`: document d's (feature, weight)
-/// pairs). Each feature is a bucket; a pair of documents is a candidate when the weight products
-/// of the buckets they share sum to at least `min_dot` (a lower bound of their cosine, so a
-/// pair sharing one incidental rare word is not). Buckets of more than `max_bucket` documents
-/// (features too common to tell stories apart; enumerating them costs the square of their
-/// size) are left out and counted. Sorted and distinct.
-pub fn weighted_candidates(
-    sketches: &[Vec<(u64, f32)>],
-    min_dot: f32,
-    max_bucket: usize,
-) -> (Vec<Candidate>, CandidateStats) {
-    let entries = sorted_entries(sketches);
-    // Per document: the buckets it is in (start, end in `entries`) and its weight there.
-    let mut member_of: Vec<Vec<(u32, u32, f32)>> = vec![Vec::new(); sketches.len()];
-    let mut oversized_buckets = 0;
-    let mut start = 0;
-    for run in entries.chunk_by(|x, y| x.0 == y.0) {
-        let end = start + run.len();
-        if run.len() > max_bucket {
-            oversized_buckets += 1;
-        } else if run.len() > 1 {
-            for &(_, d, w) in run {
-                member_of[d as usize].push((start as u32, end as u32, w));
-            }
-        }
-        start = end;
+/// pairs, sorted by feature and distinct, as [`crate::story::salient`] makes them). Each feature
+/// is a bucket; a pair of documents is a candidate when the weight products of the buckets they
+/// share sum to at least `min_dot` (a lower bound of their cosine, so a pair sharing one
+/// incidental rare word is not). Buckets of more than `max_bucket` documents (features too
+/// common to tell stories apart; enumerating them costs the square of their size) are left out
+/// and counted. Sorted and distinct.
+///
+/// The sum is the one of the straightforward method (for each document, the products with
+/// every later document of each of its buckets, in feature order, sorted by document, each run
+/// summed in f32): see [`Shared`] for how it is found without that sort.
+pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
+    let n = sketches.len();
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0usize);
+    for s in sketches {
+        offsets.push(offsets[offsets.len() - 1] + s.len());
     }
-    let per_doc: Vec<Vec<Candidate>> = (0..sketches.len() as u32)
+    assert!(offsets[n] < u32::MAX as usize, "{} sketch entries do not fit u32 indices", offsets[n]);
+    debug_assert!(sketches.iter().all(|s| s.windows(2).all(|w| w[0].0 < w[1].0)), "sketches sorted and distinct");
+    let entries = sorted_entries(sketches);
+
+    // For each sketch entry (by its index among all sketches laid end to end): the entries after
+    // it in its bucket, packed `start << 32 | end`; empty (0) when the bucket is left out. A
+    // document's entries come in the order of its sketch (both by feature), so a cursor per
+    // document finds each entry's index; each group of partitions starts its cursors past the
+    // document's features of earlier groups.
+    let after: Vec<AtomicU64> = (0..entries.len()).map(|_| AtomicU64::new(0)).collect();
+    let bounds = part_groups();
+    let mut groups: Vec<(usize, &[Entry], usize)> = Vec::new();
+    let mut rest = entries.as_slice();
+    let mut base = 0;
+    for w in bounds.windows(2) {
+        let len = rest.partition_point(|e| part(e.h) < w[1]);
+        let (head, tail) = rest.split_at(len);
+        groups.push((base, head, w[0]));
+        base += len;
+        rest = tail;
+    }
+    let oversized_buckets: usize = groups
         .into_par_iter()
-        .map_init(Vec::<(u32, f32)>::new, |acc, a| {
-            acc.clear();
-            for &(s, e, wa) in &member_of[a as usize] {
-                acc.extend(entries[s as usize..e as usize].iter().filter(|x| x.1 > a).map(|x| (x.1, wa * x.2)));
+        .map(|(base, group, first_part)| {
+            let mut cursor: Vec<u32> = sketches
+                .iter()
+                .zip(&offsets)
+                .map(|(s, &o)| (o + s.partition_point(|x| part(x.0) < first_part)) as u32)
+                .collect();
+            let mut oversized = 0;
+            let mut start = base;
+            for run in group.chunk_by(|x, y| x.h == y.h) {
+                let end = start + run.len();
+                let linked = run.len() > 1 && run.len() <= max_bucket;
+                oversized += (run.len() > max_bucket) as usize;
+                for (i, e) in run.iter().enumerate() {
+                    let at = &mut cursor[e.d as usize];
+                    if linked {
+                        let from = start + i + 1;
+                        after[*at as usize].store((from as u64) << 32 | end as u64, Ordering::Relaxed);
+                    }
+                    *at += 1;
+                }
+                start = end;
             }
-            acc.sort_unstable_by_key(|x| x.0);
-            acc.chunk_by(|x, y| x.0 == y.0)
-                .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
-                .map(|run| Candidate { a, b: run[0].0 })
-                .collect()
+            oversized
         })
+        .sum();
+    let after: Vec<u64> = after.into_iter().map(AtomicU64::into_inner).collect();
+    let buckets = Buckets { entries: &entries, after: &after, offsets: &offsets, sketches };
+
+    let pairs: Vec<Candidate> = (0..n as u32)
+        .into_par_iter()
+        .with_min_len(64)
+        .map_init(|| Shared::new(n), |shared, a| shared.candidates_of(&buckets, a, min_dot))
+        .flat_map_iter(|bs| bs.into_iter())
         .collect();
-    let pairs = per_doc.concat();
     let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
     (pairs, stats)
+}
+
+/// The buckets of [`weighted_candidates`]: for each sketch entry, the entries after it in its
+/// bucket.
+struct Buckets<'a> {
+    /// Every sketch entry, sorted by feature then document.
+    entries: &'a [Entry],
+    /// Per sketch entry: `start << 32 | end` in `entries`.
+    after: &'a [u64],
+    offsets: &'a [usize],
+    sketches: &'a [Sketched],
+}
+
+impl Buckets<'_> {
+    /// Document `a`'s weights and the (document, weight) entries after it in each of its
+    /// buckets, in feature order.
+    fn of(&self, a: u32) -> impl Iterator<Item = (f32, &[Entry])> {
+        let a = a as usize;
+        let after = &self.after[self.offsets[a]..self.offsets[a + 1]];
+        self.sketches[a]
+            .iter()
+            .zip(after)
+            .map(|(&(_, wa), &r)| (wa, &self.entries[(r >> 32) as usize..r as u32 as usize]))
+    }
+}
+
+/// One thread's accumulator of shared weight: per later document b, the f64 sum of the products
+/// with b, the sum of their magnitudes and how many there are.
+///
+/// The f32 sum of m terms, in any order, is within (m - 1) 2^-24 (1 + O(2^-24)) of the exact sum
+/// times the sum of magnitudes; the f64 sum within m 2^-53 of it. So when the f64 sum is further
+/// than m 2^-23 times the magnitudes from `min_dot`, the f32 sum in the order of the
+/// straightforward method is on the same side of `min_dot`; when it is not (rare), that document
+/// is done the straightforward way, exactly.
+struct Shared {
+    slots: Vec<Slot>,
+    touched: Vec<u32>,
+    exact: Vec<(u32, f32)>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    sum: f64,
+    magnitude: f64,
+    terms: u32,
+}
+
+impl Shared {
+    fn new(docs: usize) -> Self {
+        Shared { slots: vec![Slot::default(); docs], touched: Vec::new(), exact: Vec::new() }
+    }
+
+    /// Document `a`'s candidates (a, b), b > a, in order of b.
+    fn candidates_of(&mut self, buckets: &Buckets, a: u32, min_dot: f32) -> Vec<Candidate> {
+        for (wa, after) in buckets.of(a) {
+            for &Entry { d: b, w: wb, .. } in after {
+                // Always true when the sketch's features are distinct.
+                if b > a {
+                    let t = (wa * wb) as f64;
+                    let slot = &mut self.slots[b as usize];
+                    if slot.terms == 0 {
+                        self.touched.push(b);
+                    }
+                    slot.sum += t;
+                    slot.magnitude += t.abs();
+                    slot.terms += 1;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut undecided = false;
+        for &b in &self.touched {
+            let slot = std::mem::take(&mut self.slots[b as usize]);
+            let margin = slot.terms as f64 * f64::powi(2.0, -23) * slot.magnitude;
+            let over = slot.sum - min_dot as f64;
+            if over > margin {
+                out.push(Candidate { a, b });
+            } else if over.partial_cmp(&-margin) != Some(std::cmp::Ordering::Less) {
+                // Too close to call (or not a number): the straightforward way decides.
+                undecided = true;
+            }
+        }
+        self.touched.clear();
+        if undecided {
+            return self.exactly(buckets, a, min_dot);
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// [`Shared::candidates_of`] the straightforward way: every product, sorted by document, each
+    /// document's products summed in f32 in that order.
+    fn exactly(&mut self, buckets: &Buckets, a: u32, min_dot: f32) -> Vec<Candidate> {
+        let acc = &mut self.exact;
+        acc.clear();
+        for (wa, after) in buckets.of(a) {
+            acc.extend(after.iter().filter(|x| x.d > a).map(|x| (x.d, wa * x.w)));
+        }
+        acc.sort_unstable_by_key(|x| x.0);
+        acc.chunk_by(|x, y| x.0 == y.0)
+            .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
+            .map(|run| Candidate { a, b: run[0].0 })
+            .collect()
+    }
+}
+
+/// The union of two sorted, distinct candidate lists: sorted and distinct.
+pub fn union(x: &[Candidate], y: &[Candidate]) -> Vec<Candidate> {
+    let mut out = Vec::with_capacity(x.len() + y.len());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(x[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&x[i..]);
+    out.extend_from_slice(&y[j..]);
+    out
 }
 
 #[cfg(test)]
@@ -317,6 +530,114 @@ mod tests {
         }
         assert!(brute.len() > 50, "{}", brute.len());
         assert_eq!(fast, brute);
+    }
+
+    /// The straightforward method [`weighted_candidates`] promises to equal: all entries sorted
+    /// at once, each document's buckets listed, its products sorted by document and summed.
+    fn weighted_candidates_naive(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> Vec<Candidate> {
+        let mut entries: Vec<(u64, u32, f32)> = Vec::new();
+        for (d, s) in sketches.iter().enumerate() {
+            entries.extend(s.iter().map(|&(h, w)| (h, d as u32, w)));
+        }
+        entries.sort_by_key(|x| (x.0, x.1));
+        let mut member_of: Vec<Vec<(usize, usize, f32)>> = vec![Vec::new(); sketches.len()];
+        let mut start = 0;
+        for run in entries.chunk_by(|x, y| x.0 == y.0) {
+            let end = start + run.len();
+            if run.len() > 1 && run.len() <= max_bucket {
+                run.iter().for_each(|&(_, d, w)| member_of[d as usize].push((start, end, w)));
+            }
+            start = end;
+        }
+        let mut pairs = Vec::new();
+        for a in 0..sketches.len() as u32 {
+            let mut acc: Vec<(u32, f32)> = Vec::new();
+            for &(s, e, wa) in &member_of[a as usize] {
+                acc.extend(entries[s..e].iter().filter(|x| x.1 > a).map(|x| (x.1, wa * x.2)));
+            }
+            acc.sort_unstable_by_key(|x| x.0);
+            pairs.extend(
+                acc.chunk_by(|x, y| x.0 == y.0)
+                    .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
+                    .map(|run| Candidate { a, b: run[0].0 }),
+            );
+        }
+        pairs
+    }
+
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn weighted_candidates_equal_the_straightforward_method() {
+        for (seed, docs, features, vocabulary) in [(1, 50, 10, 60), (2, 400, 30, 500), (3, 2000, 40, 5000)] {
+            let mut next = xorshift(seed * 7919);
+            // Feature hashes spread over all partitions; weights from a few values, so that many
+            // sums land exactly on the threshold (the undecided case) and some near it.
+            let spread = |f: u64| f.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let sketches: Vec<Sketched> = (0..docs)
+                .map(|_| {
+                    let mut s: Sketched = (0..1 + next() % features)
+                        .map(|_| (spread(next() % vocabulary), [0.1f32, 0.2, 0.3, 0.05][next() as usize % 4]))
+                        .collect();
+                    s.sort_by_key(|p| p.0);
+                    s.dedup_by_key(|p| p.0);
+                    s
+                })
+                .collect();
+            for (min_dot, max_bucket) in [(0.02, 10_000), (0.04, 10_000), (0.06, 20), (0.0901, 5), (0.3, 10_000)] {
+                let (fast, stats) = weighted_candidates(&sketches, min_dot, max_bucket);
+                let naive = weighted_candidates_naive(&sketches, min_dot, max_bucket);
+                assert_eq!(fast, naive, "seed {seed}, min_dot {min_dot}, max_bucket {max_bucket}");
+                assert_eq!(stats.pairs, naive.len());
+            }
+        }
+    }
+
+    #[test]
+    fn sorted_entries_are_all_entries_in_feature_then_document_order() {
+        let mut next = xorshift(99);
+        let sketches: Vec<Sketched> = (0..3000)
+            .map(|_| {
+                let mut s: Sketched = (0..next() % 50).map(|_| (next() % 20_000 * (u64::MAX / 20_000), 0.5)).collect();
+                s.sort_by_key(|p| p.0);
+                s.dedup_by_key(|p| p.0);
+                s
+            })
+            .collect();
+        let mut expected: Vec<(u64, u32)> = Vec::new();
+        for (d, s) in sketches.iter().enumerate() {
+            expected.extend(s.iter().map(|&(h, _)| (h, d as u32)));
+        }
+        expected.sort_unstable();
+        let got: Vec<(u64, u32)> = sorted_entries(&sketches).iter().map(|e| (e.h, e.d)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn union_is_sort_and_dedup() {
+        let mut next = xorshift(5);
+        for len in [0, 1, 10, 1000] {
+            let mut list = |n: usize| {
+                let mut v: Vec<Candidate> =
+                    (0..n).map(|_| Candidate { a: (next() % 40) as u32, b: (next() % 40) as u32 }).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (x, y) = (list(len), list(len / 2 + 3));
+            let mut expected = [x.clone(), y.clone()].concat();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(union(&x, &y), expected);
+            assert_eq!(union(&y, &x), expected);
+        }
     }
 
     #[test]

@@ -207,12 +207,14 @@ impl Pipeline {
             Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible)?,
             Level::Story => {
                 let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
-                let (mut c, mut s) = lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket);
-                let (copies, cs) = self.copy_candidates(&keys, spilled.as_ref(), &eligible)?;
+                // Each is parallel inside, but neither keeps both cores busy throughout.
+                let ((c, mut s), copies) = rayon::join(
+                    || lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket),
+                    || self.copy_candidates(&keys, spilled.as_ref(), &eligible),
+                );
+                let (copies, cs) = copies?;
                 stats.story_oversized = s.oversized_buckets;
-                c.extend_from_slice(&copies);
-                c.par_sort_unstable();
-                c.dedup();
+                let c = lsh::union(&c, &copies);
                 s.pairs = c.len();
                 s.oversized_buckets = cs.oversized_buckets;
                 copy_candidates = copies;

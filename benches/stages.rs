@@ -1,4 +1,5 @@
-//! Criterion benchmarks, one group per pipeline stage, throughput in bytes of original text.
+//! Criterion benchmarks, one group per pipeline stage, throughput in bytes of original text
+//! (in feature incidences for story document frequencies).
 //! Input: the bundled seed articles (real news). Run: `cargo bench --bench stages`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -7,6 +8,7 @@ use wiredup::lsh::{candidates, LshParams};
 use wiredup::minhash::MinHasher;
 use wiredup::normalize::each_word_hash;
 use wiredup::shingle::{ShingleScratch, Shingler};
+use wiredup::story::DocFrequencies;
 
 fn seed_texts() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
@@ -103,6 +105,70 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Corpus document frequencies of story features, as the read stage feeds them: 8 batches of
+    // 1,000 documents x 400 features, each document's features sorted and distinct. Most
+    // incidences are of common features (a skewed vocabulary of 200,000), one in four is of a
+    // feature no other document holds. Counting runs on one thread, as it does beside the
+    // readers; lookups are one per incidence, as verification makes them.
+    let batches = df_batches(8, 1000, 400);
+    let incidences: usize = batches.iter().map(|b| b.len()).sum();
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let mut g = c.benchmark_group("story-df");
+    g.throughput(Throughput::Elements(incidences as u64));
+    g.sample_size(20);
+    g.bench_function("add-batch", |b| {
+        b.iter(|| {
+            let mut df = DocFrequencies::default();
+            one_thread.install(|| batches.iter().for_each(|batch| df.add_batch(black_box(batch))));
+            assert!(df.counted().count() > 50_000);
+        })
+    });
+    let mut df = DocFrequencies::default();
+    batches.iter().for_each(|batch| df.add_batch(batch));
+    g.bench_function("get", |b| {
+        b.iter(|| {
+            let total: u64 = batches.iter().flatten().map(|&h| df.get(black_box(h)) as u64).sum();
+            assert!(total > incidences as u64);
+        })
+    });
+    g.finish();
+}
+
+/// `batches` x `docs` documents of `features` distinct story feature hashes each (sorted, as
+/// the featurizer gives them), three in four drawn from a skewed vocabulary, the rest unique.
+fn df_batches(batches: usize, docs: usize, features: usize) -> Vec<Vec<u64>> {
+    let mut x = 7u64;
+    let mut next = move || {
+        // splitmix64: a fixed seed, so every run benchmarks the same batches.
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let vocabulary: Vec<u64> = (0..200_000).map(|_| next()).collect();
+    (0..batches)
+        .map(|_| {
+            let mut batch = Vec::with_capacity(docs * features);
+            for _ in 0..docs {
+                let mut doc: Vec<u64> = (0..features)
+                    .map(|i| {
+                        if i % 4 == 3 {
+                            return next();
+                        }
+                        // Cubing a uniform draw skews it towards the vocabulary's head.
+                        let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+                        vocabulary[(u * u * u * vocabulary.len() as f64) as usize]
+                    })
+                    .collect();
+                doc.sort_unstable();
+                doc.dedup();
+                batch.extend_from_slice(&doc);
+            }
+            batch
+        })
+        .collect()
 }
 
 criterion_group!(benches, stages);

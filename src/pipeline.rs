@@ -376,6 +376,7 @@ impl Pipeline {
                 // Each document lists a feature once.
                 df.add_batch(&features);
             }
+            df.shrink_to_fit();
             df
         });
         let read = inputs.read_batches(|inputs, batch| {

@@ -520,7 +520,10 @@ impl Pipeline {
     /// The story vector of a text under the corpus weights, restricted to features other
     /// documents hold too (the only ones a cosine can use).
     fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput) -> Vector {
-        weighting.shared_vector(&self.story.features(text), &|h| scan.df(h))
+        let features = self.story.features(text);
+        let mut df = Vec::with_capacity(features.len());
+        scan.df.get_each(&features, &mut df);
+        weighting.shared_vector(&features, &df)
     }
 
     /// `score(pair, item(a), item(b))` for every pair, in order, where `item` is computed from

@@ -468,6 +468,21 @@ struct Slot {
 
 const EMPTY: Slot = Slot { hash: 0, info: WordInfo { key: 0, stem: 0, share: 0.0, flags: 0 } };
 
+/// Asks the memory for the cache line of `value`, without waiting for it (a hint: it changes
+/// nothing but timing).
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch hint of the address of a live reference; it reads nothing.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 /// One thread's word analyses by word hash: a flat open-addressing table (linear probing from
 /// the hash's low bits), kept at most half full. A corpus has tens of thousands of distinct
 /// words, and a few thousand of them are most tokens: the slots of those stay in the core's
@@ -499,18 +514,9 @@ impl WordTable {
     /// without waiting for it.
     #[inline]
     fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
         if !self.slots.is_empty() {
-            let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
-            // SAFETY: a prefetch hint of an address inside `slots`; it reads nothing.
-            #[allow(unused_unsafe)]
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast());
-            }
+            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
     }
 
     #[inline]
@@ -939,6 +945,24 @@ impl DocFrequencies {
     pub fn get(&self, feature: u64) -> u32 {
         self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(feature).unwrap_or(1)
     }
+
+    /// [`DocFrequencies::get`] of each of `features`, in order, into `out` (cleared first). The
+    /// tables are asked for the entries a few features ahead, so that their cache misses overlap
+    /// instead of coming one at a time.
+    pub fn get_each(&self, features: &[Feature], out: &mut Vec<u32>) {
+        const AHEAD: usize = 8;
+        let shard = |h: u64| &self.shards[(h >> (64 - DF_SHARD_BITS)) as usize];
+        for f in features.iter().take(AHEAD) {
+            shard(f.hash).counts.prefetch(f.hash);
+        }
+        out.clear();
+        for (i, f) in features.iter().enumerate() {
+            if let Some(next) = features.get(i + AHEAD) {
+                shard(next.hash).counts.prefetch(next.hash);
+            }
+            out.push(self.get(f.hash));
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -1001,6 +1025,14 @@ struct Counts {
 }
 
 impl Counts {
+    /// Asks the memory for the entry where `feature` would be looked for first.
+    #[inline]
+    fn prefetch(&self, feature: u64) {
+        if !self.entries.is_empty() {
+            prefetch(&self.entries[feature as usize & (self.entries.len() - 1)]);
+        }
+    }
+
     /// Where `feature` (not 0) is, or the empty entry where it would go.
     #[inline]
     fn find(&self, feature: u64) -> usize {
@@ -1149,11 +1181,12 @@ impl Weighting {
 
     /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2):
     /// the only ones a cosine with another document can use. The norm is still over all.
-    pub fn shared_vector(&self, features: &[Feature], df: &dyn Fn(u64) -> u32) -> Vector {
+    /// `df` holds the features' document frequencies, in the same order.
+    pub fn shared_vector(&self, features: &[Feature], df: &[u32]) -> Vector {
+        debug_assert_eq!(features.len(), df.len());
         let mut v: Vec<(u64, f32, bool)> = Vec::with_capacity(features.len());
         let mut norm = 0.0f64;
-        for f in features {
-            let d = df(f.hash);
+        for (f, &d) in features.iter().zip(df) {
             let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
             norm += w * w;
             v.push((f.hash, w as f32, d >= 2));
@@ -1210,18 +1243,22 @@ pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketc
     top
 }
 
+/// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
+/// from, and idf^2 by background share.
+type SketchBuffers = (Vec<f32>, Vec<u128>, Vec<u128>, Vec<(u32, f64)>);
+
 /// A document's story sketch with background weights alone (no corpus frequencies): the same
 /// as [`salient`] over `Weighting { docs: 0 }.vector(features, ..)`, bit for bit, without
 /// building the vector (weights are kept in a per-thread buffer and ranked as integers).
 pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
     thread_local! {
-        static RANKED: std::cell::RefCell<(Vec<f32>, Vec<u128>, Vec<(u32, f64)>)> = std::cell::RefCell::new(Default::default());
+        static RANKED: std::cell::RefCell<SketchBuffers> = std::cell::RefCell::new(Default::default());
     }
     RANKED.with(|buffers| {
-        let (weights, ranked, memo) = &mut *buffers.borrow_mut();
+        let (weights, ranked, picked, memo) = &mut *buffers.borrow_mut();
         let background = Weighting { docs: 0 };
         // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
-        const MEMO_BITS: u32 = 12;
+        const MEMO_BITS: u32 = 14;
         if memo.is_empty() {
             memo.resize(1 << MEMO_BITS, (u32::MAX, 0.0));
         }
@@ -1242,7 +1279,8 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         }
         let norm = norm.sqrt();
         // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
-        // are positive, so their bits order like the numbers) above the hash.
+        // are positive, so their bits order like the numbers) above the hash. Kept in the
+        // features' order, by hash.
         ranked.clear();
         for (f, &w) in features.iter().zip(weights.iter()) {
             if f.kind != Kind::Bigram {
@@ -1250,13 +1288,20 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
                 ranked.push(((!w.to_bits()) as u128) << 64 | f.hash as u128);
             }
         }
-        if ranked.len() > max {
-            ranked.select_nth_unstable(max);
-            ranked.truncate(max);
-        }
-        let mut top: Sketched = ranked.iter().map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32)))).collect();
-        top.sort_unstable_by_key(|x| x.0);
-        top
+        // The keys are distinct (the hashes are): the `max` smallest are those up to the
+        // max-th, and taking them in order leaves them sorted by hash.
+        let last = if ranked.len() > max && max > 0 {
+            picked.clear();
+            picked.extend_from_slice(ranked);
+            *picked.select_nth_unstable(max - 1).1
+        } else {
+            u128::MAX
+        };
+        ranked
+            .iter()
+            .filter(|&&k| k <= last && max > 0)
+            .map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32))))
+            .collect()
     })
 }
 
@@ -1406,6 +1451,36 @@ mod tests {
                 Token::Word { text: "line", sentence_start: false },
             ]
         );
+    }
+
+    #[test]
+    fn background_sketch_equals_the_salient_features_of_the_background_vector() {
+        let f = StoryFeaturizer::default();
+        let mut lists: Vec<Vec<Feature>> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds"))
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .map(|text| f.features(&text))
+            .collect();
+        // Ties: equal weights everywhere, broken by the smaller hash; and a few bigrams.
+        let mut x = 3u64;
+        for len in [0usize, 1, 5, 99, 100, 101, 250] {
+            let mut v: Vec<Feature> = (0..len)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let kind = if i % 5 == 0 { Kind::Bigram } else { Kind::Word };
+                    Feature { hash: x, kind, tf: 1 + (i % 3 == 0) as u32, background: [0.01, 0.2, 0.01][i % 3] }
+                })
+                .collect();
+            v.sort_by_key(|f| f.hash);
+            lists.push(v);
+        }
+        assert!(lists.iter().any(|l| l.len() > 300), "some long feature lists");
+        for features in &lists {
+            let vector = Weighting { docs: 0 }.vector(features, &|_| 0);
+            for max in [0, 1, 7, 100, 1000] {
+                assert_eq!(background_sketch(features, max), salient(features, &vector, max), "max {max}");
+            }
+        }
     }
 
     #[test]

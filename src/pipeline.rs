@@ -187,9 +187,9 @@ impl Pipeline {
         match self.config.level {
             Level::Copy => (s.features.len(), Sketch::Keys(keys)),
             Level::Story => {
-                let features = self.story.features(text);
-                let sketch = self.story_sketch(&features);
-                let hashes: Vec<u64> = features.iter().map(|f| f.hash).collect();
+                let (hashes, sketch) = self.story.with_features(text, |features| {
+                    (features.iter().map(|f| f.hash).collect::<Vec<u64>>(), self.story_sketch(features))
+                });
                 (hashes.len().max(s.features.len()), Sketch::Story { keys, features: hashes, sketch })
             }
         }
@@ -520,10 +520,11 @@ impl Pipeline {
     /// The story vector of a text under the corpus weights, restricted to features other
     /// documents hold too (the only ones a cosine can use).
     fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput) -> Vector {
-        let features = self.story.features(text);
-        let mut df = Vec::with_capacity(features.len());
-        scan.df.get_each(&features, &mut df);
-        weighting.shared_vector(&features, &df)
+        self.story.with_features(text, |features| {
+            let mut df = Vec::with_capacity(features.len());
+            scan.df.get_each(features, &mut df);
+            weighting.shared_vector(features, &df)
+        })
     }
 
     /// `score(pair, item(a), item(b))` for every pair, in order, where `item` is computed from

@@ -669,22 +669,33 @@ fn bigram_key(a: u64, b: u64) -> u64 {
 impl StoryFeaturizer {
     /// The features of `text`, sorted by hash, each once with its term frequency.
     pub fn features(&self, text: &str) -> Vec<Feature> {
-        FEATURE_BUFFERS.with(|buffers| {
-            let (raw, buf) = &mut *buffers.borrow_mut();
-            raw.clear();
-            // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
-            raw.reserve(text.len() / 4 + 16);
-            self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
-            radix_sort_by_key(raw, buf);
-            let distinct = 1 + raw.windows(2).filter(|w| w[0].0 != w[1].0).count();
-            let mut out: Vec<Feature> = Vec::with_capacity(distinct);
-            for &(hash, kind, background) in raw.iter() {
-                match out.last_mut() {
-                    Some(last) if last.hash == hash => last.tf += 1,
-                    _ => out.push(Feature { hash, kind, tf: 1, background }),
+        self.with_features(text, <[Feature]>::to_vec)
+    }
+
+    /// `f` of [`StoryFeaturizer::features`]`(text)`, lent from a per-thread buffer instead of
+    /// allocated (`f` must not ask this thread for features again: that panics).
+    pub fn with_features<R>(&self, text: &str, f: impl FnOnce(&[Feature]) -> R) -> R {
+        thread_local! {
+            static DISTINCT: std::cell::RefCell<Vec<Feature>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        DISTINCT.with(|distinct| {
+            let out = &mut *distinct.borrow_mut();
+            out.clear();
+            FEATURE_BUFFERS.with(|buffers| {
+                let (raw, buf) = &mut *buffers.borrow_mut();
+                raw.clear();
+                // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
+                raw.reserve(text.len() / 4 + 16);
+                self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
+                radix_sort_by_key(raw, buf);
+                for &(hash, kind, background) in raw.iter() {
+                    match out.last_mut() {
+                        Some(last) if last.hash == hash => last.tf += 1,
+                        _ => out.push(Feature { hash, kind, tf: 1, background }),
+                    }
                 }
-            }
-            out
+            });
+            f(out)
         })
     }
 

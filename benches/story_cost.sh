@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# Wall time and peak RSS of --level copy and --level story on the same corpus, one after the
-# other in one run, and their ratio.
-#   benches/story_cost.sh [CORPUS.jsonl]   (default: a 100k corpus made by gen_corpus.py --seed 7)
+# Wall time, CPU time and peak RSS of --level copy and --level story on the same corpus, one
+# right after the other, RUNS times (default 3), and the story / copy ratio of each round and
+# of the medians. Alternating the levels keeps a machine's slow spells from favouring either.
+#   [RUNS=5] benches/story_cost.sh [CORPUS.jsonl]   (default: gen_corpus.py --docs 100000 --seed 7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-/tmp/corpora/news-100k.jsonl}
+runs=${RUNS:-3}
 if [ ! -f "$corpus" ]; then
   mkdir -p "$(dirname "$corpus")"
   python3 ../shared/bench/gen_corpus.py --docs 100000 --seed 7 --out "$corpus"
 fi
 cargo build --release --quiet
 bin=target/release/wiredup
-declare -A wall
-for level in copy story; do
-  out=$( { /usr/bin/time -f "%e %M" "$bin" scan "$corpus" --level "$level" -q \
-      --pairs "/tmp/story_cost.$level.pairs.jsonl" --clusters "/tmp/story_cost.$level.clusters.jsonl" >/dev/null; } 2>&1 | tail -1)
-  wall[$level]=${out%% *}
-  printf '%-6s wall %6.2f s   peak RSS %5d MB   pairs %d\n' "$level" "${out%% *}" $(( ${out##* } / 1024 )) \
-    "$(wc -l < "/tmp/story_cost.$level.pairs.jsonl")"
+declare -a copy_walls story_walls
+for round in $(seq 1 "$runs"); do
+  for level in copy story; do
+    out=$( { /usr/bin/time -f "%e %U %M" "$bin" scan "$corpus" --level "$level" -q \
+        --pairs "/tmp/story_cost.$level.pairs.jsonl" --clusters "/tmp/story_cost.$level.clusters.jsonl" >/dev/null; } 2>&1 | tail -1)
+    read -r wall user rss <<<"$out"
+    printf 'round %d %-6s wall %6.2f s   user CPU %6.2f s   peak RSS %5d MB   pairs %d\n' "$round" "$level" \
+      "$wall" "$user" $(( rss / 1024 )) "$(wc -l < "/tmp/story_cost.$level.pairs.jsonl")"
+    if [ "$level" = copy ]; then copy_walls+=("$wall"); else story_walls+=("$wall"); fi
+  done
+  python3 -c "print('round $round story / copy wall-time ratio: %.2f' % (${story_walls[-1]} / ${copy_walls[-1]}))"
 done
-python3 -c "print('story / copy wall-time ratio: %.2f' % (${wall[story]} / ${wall[copy]}))"
+python3 - "${copy_walls[*]}" "${story_walls[*]}" <<'EOF'
+import statistics, sys
+copy = [float(x) for x in sys.argv[1].split()]
+story = [float(x) for x in sys.argv[2].split()]
+c, s = statistics.median(copy), statistics.median(story)
+print('median wall: copy %.2f s, story %.2f s; story / copy ratio of medians: %.2f' % (c, s, s / c))
+EOF

@@ -239,7 +239,7 @@ fn part_groups() -> Vec<usize> {
 }
 
 /// Story-level candidates from weighted sketches (`sketches[d]`: document d's (feature, weight)
-/// pairs, sorted by feature and distinct, as [`crate::story::salient`] makes them). Each feature
+/// pairs, sorted by feature and distinct, as [`crate::story::background_sketch`] makes them). Each feature
 /// is a bucket; a pair of documents is a candidate when the weight products of the buckets they
 /// share sum to at least `min_dot` (a lower bound of their cosine, so a pair sharing one
 /// incidental rare word is not). Buckets of more than `max_bucket` documents (features too
@@ -248,7 +248,7 @@ fn part_groups() -> Vec<usize> {
 ///
 /// The sum is the one of the straightforward method (for each document, the products with
 /// every later document of each of its buckets, in feature order, sorted by document, each run
-/// summed in f32): see [`Shared`] for how it is found without that sort.
+/// summed in f32): see `Shared` for how it is found without that sort.
 pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
     let n = sketches.len();
     let mut offsets = Vec::with_capacity(n + 1);

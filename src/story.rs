@@ -1238,29 +1238,17 @@ pub const DEFAULT_MAX_BUCKET: usize = 100;
 /// A story sketch: (feature hash, weight in the unit vector), sorted by hash.
 pub type Sketched = Vec<(u64, f32)>;
 
-/// The sketch of a document: the `max` heaviest word, name and number features of `features`
-/// (weights from `vector`, same order), sorted by hash. Ties go to the smaller hash. Because the
-/// weights are those of the unit vector, the sum of products over shared sketch features is a
-/// lower bound of the two documents' cosine.
-pub fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketched {
-    let mut ranked: Vec<(u64, f32)> =
-        features.iter().zip(vector).filter(|(f, _)| f.kind != Kind::Bigram).map(|(_, &hw)| hw).collect();
-    let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if ranked.len() > max {
-        ranked.select_nth_unstable_by(max, heavier_first);
-    }
-    let mut top: Sketched = ranked[..ranked.len().min(max)].to_vec();
-    top.sort_unstable_by_key(|x| x.0);
-    top
-}
-
 /// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
 /// from, and idf^2 by background share.
 type SketchBuffers = (Vec<f32>, Vec<u128>, Vec<u128>, Vec<(u32, f64)>);
 
-/// A document's story sketch with background weights alone (no corpus frequencies): the same
-/// as [`salient`] over `Weighting { docs: 0 }.vector(features, ..)`, bit for bit, without
-/// building the vector (weights are kept in a per-thread buffer and ranked as integers).
+/// A document's story sketch: the `max` heaviest word, name and number features of `features`
+/// (sorted by hash, as [`StoryFeaturizer::features`] makes them), weighted by the background
+/// table alone (their weights in `Weighting { docs: 0 }.vector(features, ..)`, known as soon as
+/// the document is read), sorted by hash. Ties go to the smaller hash. Because the weights are
+/// those of the unit vector, the sum of products over shared sketch features is a lower bound
+/// of the two documents' cosine. The vector itself is never built: weights stay in a
+/// per-thread buffer and are ranked as integers.
 pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
     thread_local! {
         static RANKED: std::cell::RefCell<SketchBuffers> = std::cell::RefCell::new(Default::default());
@@ -1462,6 +1450,21 @@ mod tests {
                 Token::Word { text: "line", sentence_start: false },
             ]
         );
+    }
+
+    /// The straightforward definition of [`background_sketch`], given the vector: the `max`
+    /// heaviest word, name and number features of `features` (weights from `vector`, same
+    /// order), sorted by hash; ties go to the smaller hash.
+    fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketched {
+        let mut ranked: Vec<(u64, f32)> =
+            features.iter().zip(vector).filter(|(f, _)| f.kind != Kind::Bigram).map(|(_, &hw)| hw).collect();
+        let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > max {
+            ranked.select_nth_unstable_by(max, heavier_first);
+        }
+        let mut top: Sketched = ranked[..ranked.len().min(max)].to_vec();
+        top.sort_unstable_by_key(|x| x.0);
+        top
     }
 
     #[test]

@@ -12,6 +12,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::hash::{mix, GOLDEN};
 use crate::normalize::{hash_ascii_word, hash_word};
 
 /// Seed of story feature hashes. Fixed: part of the stored-signature format.
@@ -442,10 +443,7 @@ const SHORT: u8 = 4;
 
 /// The name feature of a word feature.
 fn name_key(word_key: u64) -> u64 {
-    let mut z = word_key ^ 0x6e61_6d65_6b65_7931; // "namekey1"
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    mix(word_key ^ 0x6e61_6d65_6b65_7931) // "namekey1"
 }
 
 /// Slots of a new [`WordTable`] (a power of two).
@@ -893,6 +891,11 @@ pub struct DocFrequencies {
 /// Shards of [`DocFrequencies`]: a power of two.
 const DF_SHARD_BITS: u32 = 6;
 
+/// The shard of [`DocFrequencies`] that counts `feature`: its top bits.
+fn shard_index(feature: u64) -> usize {
+    (feature >> (64 - DF_SHARD_BITS)) as usize
+}
+
 impl Default for DocFrequencies {
     fn default() -> Self {
         DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect(), scattered: Vec::new() }
@@ -906,10 +909,9 @@ impl DocFrequencies {
     /// adding each run of equal features in turn (see [`Shard::add_slice`]).
     pub fn add_batch(&mut self, features: &[u64]) {
         use rayon::prelude::*;
-        let shard = |h: u64| (h >> (64 - DF_SHARD_BITS)) as usize;
         let mut starts = vec![0usize; self.shards.len() + 1];
         for &h in features {
-            starts[shard(h) + 1] += 1;
+            starts[shard_index(h) + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
@@ -920,7 +922,7 @@ impl DocFrequencies {
         let scattered = &mut self.scattered[..features.len()];
         let mut next = starts.clone();
         for &h in features {
-            let s = shard(h);
+            let s = shard_index(h);
             scattered[next[s]] = h;
             next[s] += 1;
         }
@@ -934,6 +936,11 @@ impl DocFrequencies {
         self.shards.par_iter_mut().zip(slices).for_each(|(shard, slice)| shard.add_slice(slice));
     }
 
+    /// The shard that counts `feature`.
+    fn shard(&self, feature: u64) -> &Shard {
+        &self.shards[shard_index(feature)]
+    }
+
     /// Frees the scratch space [`DocFrequencies::add_batch`] keeps between batches; counting may
     /// go on after.
     pub fn shrink_to_fit(&mut self) {
@@ -943,7 +950,7 @@ impl DocFrequencies {
     /// Documents holding `feature`; 0 when it was never counted (a Bloom false positive, about
     /// 1%, reads as 1).
     pub fn count(&self, feature: u64) -> u32 {
-        let shard = &self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize];
+        let shard = self.shard(feature);
         shard.counts.get(feature).unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
     }
 
@@ -954,7 +961,7 @@ impl DocFrequencies {
 
     /// Documents holding `feature`, for a feature of some input document (so at least 1).
     pub fn get(&self, feature: u64) -> u32 {
-        self.shards[(feature >> (64 - DF_SHARD_BITS)) as usize].counts.get(feature).unwrap_or(1)
+        self.shard(feature).counts.get(feature).unwrap_or(1)
     }
 
     /// [`DocFrequencies::get`] of each of `features`, in order, into `out` (cleared first). The
@@ -962,14 +969,13 @@ impl DocFrequencies {
     /// instead of coming one at a time.
     pub fn get_each(&self, features: &[Feature], out: &mut Vec<u32>) {
         const AHEAD: usize = 8;
-        let shard = |h: u64| &self.shards[(h >> (64 - DF_SHARD_BITS)) as usize];
         for f in features.iter().take(AHEAD) {
-            shard(f.hash).counts.prefetch(f.hash);
+            self.shard(f.hash).counts.prefetch(f.hash);
         }
         out.clear();
         for (i, f) in features.iter().enumerate() {
             if let Some(next) = features.get(i + AHEAD) {
-                shard(next.hash).counts.prefetch(next.hash);
+                self.shard(next.hash).counts.prefetch(next.hash);
             }
             out.push(self.get(f.hash));
         }
@@ -1131,10 +1137,7 @@ impl BloomPart {
     }
     fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
         // Features are hashes already, but re-mixed so that structured inputs spread too.
-        let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let h = z ^ (z >> 31);
+        let h = mix(h.wrapping_add(GOLDEN));
         let step = h.rotate_left(32) | 1;
         (0..BLOOM_PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & self.mask)
     }
@@ -1593,11 +1596,8 @@ mod tests {
     fn random_hashes(seed: u64) -> impl FnMut() -> u64 {
         let mut x = seed;
         move || {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
+            x = x.wrapping_add(GOLDEN);
+            mix(x)
         }
     }
 

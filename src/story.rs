@@ -1253,6 +1253,9 @@ type SketchBuffers = (Vec<f32>, Vec<u128>, Vec<u128>, Vec<(u32, f64)>);
 /// of the two documents' cosine. The vector itself is never built: weights stay in a
 /// per-thread buffer and are ranked as integers.
 pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
+    if max == 0 {
+        return Vec::new();
+    }
     thread_local! {
         static RANKED: std::cell::RefCell<SketchBuffers> = std::cell::RefCell::new(Default::default());
     }
@@ -1292,18 +1295,14 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         }
         // The keys are distinct (the hashes are): the `max` smallest are those up to the
         // max-th, and taking them in order leaves them sorted by hash.
-        let last = if ranked.len() > max && max > 0 {
+        let last = if ranked.len() > max {
             picked.clear();
             picked.extend_from_slice(ranked);
             *picked.select_nth_unstable(max - 1).1
         } else {
             u128::MAX
         };
-        ranked
-            .iter()
-            .filter(|&&k| k <= last && max > 0)
-            .map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32))))
-            .collect()
+        ranked.iter().filter(|&&k| k <= last).map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32)))).collect()
     })
 }
 

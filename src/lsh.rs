@@ -8,7 +8,6 @@ use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
 use crate::story::Sketched;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,11 +168,15 @@ fn part(h: u64) -> usize {
     (h >> (64 - PART_BITS)) as usize
 }
 
-/// Every sketch entry, sorted by feature then document. Each partition (a range of features) is sorted on
-/// its own, in parallel, and so is every step before that: partition sizes are counted per chunk
-/// of documents, and each thread scatters the entries of its own range of partitions, a
-/// contiguous part of the result.
-fn sorted_entries(sketches: &[Sketched]) -> Vec<Entry> {
+/// The sketch entries of the features in 2 to `max_bucket` sketches (the buckets that make
+/// pairs), sorted by feature then document, and how many features are in more than `max_bucket`.
+///
+/// Entries are scattered to partitions (ranges of features) in parallel: sizes are counted per
+/// chunk of documents, and each thread scatters the entries of its own range of partitions, a
+/// contiguous part of a buffer. Each partition then counts its features in a small table (it
+/// fits the core's cache), keeps the entries of linking features and sorts only those: most
+/// sketch entries are of features in one sketch or in too many, and are never sorted.
+fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usize) {
     let parts = 1usize << PART_BITS;
     let sizes = sketches
         .par_chunks(4096)
@@ -197,6 +200,7 @@ fn sorted_entries(sketches: &[Sketched]) -> Vec<Entry> {
     let mut entries = vec![Entry::default(); starts[parts]];
 
     // Scatter: group i owns partitions bounds[i]..bounds[i + 1] and reads every sketch for them.
+    // Within a partition, entries land in document order.
     let bounds = part_groups();
     let mut slices = Vec::with_capacity(bounds.len() - 1);
     let mut rest = entries.as_mut_slice();
@@ -226,8 +230,49 @@ fn sorted_entries(sketches: &[Sketched]) -> Vec<Entry> {
         partitions.push(head);
         rest = tail;
     }
-    partitions.into_par_iter().for_each(|p| p.sort_unstable_by_key(|e| (e.h, e.d)));
-    entries
+    let kept: Vec<(usize, usize)> =
+        partitions.into_par_iter().map_init(Vec::new, |table, p| link_partition(p, max_bucket, table)).collect();
+    let oversized = kept.iter().map(|k| k.1).sum();
+    let mut linked = Vec::with_capacity(kept.iter().map(|k| k.0).sum());
+    for (&(len, _), start) in kept.iter().zip(&starts) {
+        linked.extend_from_slice(&entries[*start..start + len]);
+    }
+    (linked, oversized)
+}
+
+/// Moves the entries of `p` (one partition, in document order) whose feature is in 2 to
+/// `max_bucket` of them to its front, sorted by feature then document; returns how many they
+/// are and how many features are in more than `max_bucket`. `table` is scratch space.
+fn link_partition(p: &mut [Entry], max_bucket: usize, table: &mut Vec<(u64, u32)>) -> (usize, usize) {
+    // Open addressing on the feature's low bits (the top ones are the partition's), at most half
+    // full; a count of 0 marks an empty slot.
+    let size = (2 * p.len()).next_power_of_two().max(16);
+    let mask = size - 1;
+    table.clear();
+    table.resize(size, (0, 0));
+    let slot = |table: &[(u64, u32)], h: u64| {
+        let mut i = h as usize & mask;
+        while table[i].1 != 0 && table[i].0 != h {
+            i = (i + 1) & mask;
+        }
+        i
+    };
+    for e in p.iter() {
+        let i = slot(table, e.h);
+        table[i] = (e.h, table[i].1 + 1);
+    }
+    let oversized = table.iter().filter(|t| t.1 as usize > max_bucket).count();
+    let mut len = 0;
+    for k in 0..p.len() {
+        let n = table[slot(table, p[k].h)].1 as usize;
+        if n > 1 && n <= max_bucket {
+            p[len] = p[k];
+            len += 1;
+        }
+    }
+    // (feature, document) pairs are distinct: a sketch lists a feature once.
+    p[..len].sort_unstable_by_key(|e| (e.h, e.d));
+    (len, oversized)
 }
 
 /// Partitions split into one group of consecutive partitions per thread: group i is
@@ -244,68 +289,35 @@ fn part_groups() -> Vec<usize> {
 /// share sum to at least `min_dot` (a lower bound of their cosine, so a pair sharing one
 /// incidental rare word is not). Buckets of more than `max_bucket` documents (features too
 /// common to tell stories apart; enumerating them costs the square of their size) are left out
-/// and counted. Sorted and distinct.
-///
-/// The sum is the one of the straightforward method (for each document, the products with
-/// every later document of each of its buckets, in feature order, sorted by document, each run
-/// summed in f32): see `Shared` for how it is found without that sort.
+/// and counted in the statistics. Pairs are sorted and distinct; the result is the same at any
+/// thread count.
 pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
     let n = sketches.len();
-    let mut offsets = Vec::with_capacity(n + 1);
-    offsets.push(0usize);
-    for s in sketches {
-        offsets.push(offsets[offsets.len() - 1] + s.len());
-    }
-    assert!(offsets[n] < u32::MAX as usize, "{} sketch entries do not fit u32 indices", offsets[n]);
     debug_assert!(sketches.iter().all(|s| s.windows(2).all(|w| w[0].0 < w[1].0)), "sketches sorted and distinct");
-    let entries = sorted_entries(sketches);
+    let (entries, oversized_buckets) = linked_entries(sketches, max_bucket);
+    assert!(entries.len() < u32::MAX as usize, "{} linked sketch entries do not fit u32 indices", entries.len());
 
-    // For each sketch entry (by its index among all sketches laid end to end): the entries after
-    // it in its bucket, packed `start << 32 | end`; empty (0) when the bucket is left out. A
-    // document's entries come in the order of its sketch (both by feature), so a cursor per
-    // document finds each entry's index; each group of partitions starts its cursors past the
-    // document's features of earlier groups.
-    let after: Vec<AtomicU64> = (0..entries.len()).map(|_| AtomicU64::new(0)).collect();
-    let bounds = part_groups();
-    let mut groups: Vec<(usize, &[Entry], usize)> = Vec::new();
-    let mut rest = entries.as_slice();
-    let mut base = 0;
-    for w in bounds.windows(2) {
-        let len = rest.partition_point(|e| part(e.h) < w[1]);
-        let (head, tail) = rest.split_at(len);
-        groups.push((base, head, w[0]));
-        base += len;
-        rest = tail;
+    // Each document's linked entries, in the order of its sketch (by feature): its weight and
+    // the entries after it in its bucket. Placed by a counting sort on the document, which
+    // keeps the entries' feature order.
+    let mut starts = vec![0u32; n + 1];
+    entries.iter().for_each(|e| starts[e.d as usize + 1] += 1);
+    for d in 0..n {
+        starts[d + 1] += starts[d];
     }
-    let oversized_buckets: usize = groups
-        .into_par_iter()
-        .map(|(base, group, first_part)| {
-            let mut cursor: Vec<u32> = sketches
-                .iter()
-                .zip(&offsets)
-                .map(|(s, &o)| (o + s.partition_point(|x| part(x.0) < first_part)) as u32)
-                .collect();
-            let mut oversized = 0;
-            let mut start = base;
-            for run in group.chunk_by(|x, y| x.h == y.h) {
-                let end = start + run.len();
-                let linked = run.len() > 1 && run.len() <= max_bucket;
-                oversized += (run.len() > max_bucket) as usize;
-                for (i, e) in run.iter().enumerate() {
-                    let at = &mut cursor[e.d as usize];
-                    if linked {
-                        let from = start + i + 1;
-                        after[*at as usize].store((from as u64) << 32 | end as u64, Ordering::Relaxed);
-                    }
-                    *at += 1;
-                }
-                start = end;
-            }
-            oversized
-        })
-        .sum();
-    let after: Vec<u64> = after.into_iter().map(AtomicU64::into_inner).collect();
-    let buckets = Buckets { entries: &entries, after: &after, offsets: &offsets, sketches };
+    let mut next = starts.clone();
+    let mut member = vec![(0f32, 0u32, 0u32); entries.len()];
+    let mut start = 0;
+    for run in entries.chunk_by(|x, y| x.h == y.h) {
+        let end = start + run.len();
+        for (i, e) in run.iter().enumerate() {
+            let at = &mut next[e.d as usize];
+            member[*at as usize] = (e.w, (start + i + 1) as u32, end as u32);
+            *at += 1;
+        }
+        start = end;
+    }
+    let buckets = Buckets { entries: &entries, member: &member, starts: &starts };
 
     let pairs: Vec<Candidate> = (0..n as u32)
         .into_par_iter()
@@ -317,15 +329,14 @@ pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usiz
     (pairs, stats)
 }
 
-/// The buckets of [`weighted_candidates`]: for each sketch entry, the entries after it in its
-/// bucket.
+/// The buckets of [`weighted_candidates`]: for each document, its linked entries.
 struct Buckets<'a> {
-    /// Every sketch entry, sorted by feature then document.
+    /// The sketch entries of linking features, sorted by feature then document.
     entries: &'a [Entry],
-    /// Per sketch entry: `start << 32 | end` in `entries`.
-    after: &'a [u64],
-    offsets: &'a [usize],
-    sketches: &'a [Sketched],
+    /// Per document (`starts[d]..starts[d + 1]`), in feature order: (weight, start, end), the
+    /// entries after the document's in the bucket being `entries[start..end]`.
+    member: &'a [(f32, u32, u32)],
+    starts: &'a [u32],
 }
 
 impl Buckets<'_> {
@@ -333,11 +344,9 @@ impl Buckets<'_> {
     /// buckets, in feature order.
     fn of(&self, a: u32) -> impl Iterator<Item = (f32, &[Entry])> {
         let a = a as usize;
-        let after = &self.after[self.offsets[a]..self.offsets[a + 1]];
-        self.sketches[a]
+        self.member[self.starts[a] as usize..self.starts[a + 1] as usize]
             .iter()
-            .zip(after)
-            .map(|(&(_, wa), &r)| (wa, &self.entries[(r >> 32) as usize..r as u32 as usize]))
+            .map(|&(wa, from, end)| (wa, &self.entries[from as usize..end as usize]))
     }
 }
 
@@ -601,8 +610,9 @@ mod tests {
     }
 
     #[test]
-    fn sorted_entries_are_all_entries_in_feature_then_document_order() {
+    fn linked_entries_are_the_entries_of_linking_features_in_feature_then_document_order() {
         let mut next = xorshift(99);
+        // Feature counts from 1 to about 30 sketches, spread over all partitions.
         let sketches: Vec<Sketched> = (0..3000)
             .map(|_| {
                 let mut s: Sketched = (0..next() % 50).map(|_| (next() % 20_000 * (u64::MAX / 20_000), 0.5)).collect();
@@ -611,13 +621,21 @@ mod tests {
                 s
             })
             .collect();
-        let mut expected: Vec<(u64, u32)> = Vec::new();
+        let mut all: Vec<(u64, u32)> = Vec::new();
         for (d, s) in sketches.iter().enumerate() {
-            expected.extend(s.iter().map(|&(h, _)| (h, d as u32)));
+            all.extend(s.iter().map(|&(h, _)| (h, d as u32)));
         }
-        expected.sort_unstable();
-        let got: Vec<(u64, u32)> = sorted_entries(&sketches).iter().map(|e| (e.h, e.d)).collect();
-        assert_eq!(got, expected);
+        all.sort_unstable();
+        for max_bucket in [0, 1, 2, 5, 12, 10_000] {
+            let runs: Vec<&[(u64, u32)]> = all.chunk_by(|x, y| x.0 == y.0).collect();
+            let expected: Vec<(u64, u32)> =
+                runs.iter().filter(|r| r.len() > 1 && r.len() <= max_bucket).flat_map(|r| r.iter().copied()).collect();
+            let oversized = runs.iter().filter(|r| r.len() > max_bucket).count();
+            let (entries, got_oversized) = linked_entries(&sketches, max_bucket);
+            let got: Vec<(u64, u32)> = entries.iter().map(|e| (e.h, e.d)).collect();
+            assert_eq!(got, expected, "max_bucket {max_bucket}");
+            assert_eq!(got_oversized, oversized, "max_bucket {max_bucket}");
+        }
     }
 
     #[test]

@@ -369,12 +369,13 @@ impl Pipeline {
         let mut failure: Option<Error> = None;
         // Document frequencies are counted on their own thread, batch after batch in order,
         // while the next batch is parsed.
-        let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<u64>>(2);
+        // Each batch's feature lists are handed over whole (and freed there), not copied.
+        let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u64>>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();
             for features in df_rx {
                 // Each document lists a feature once.
-                df.add_batch(&features);
+                df.add_documents(&features);
             }
             df.shrink_to_fit();
             df
@@ -394,7 +395,7 @@ impl Pipeline {
                     Ok((record.id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
                 })
                 .collect();
-            let mut batch_features: Vec<u64> = Vec::new();
+            let mut batch_features: Vec<Vec<u64>> = Vec::new();
             let handle = || -> Result<()> {
                 for p in batch.problems.iter().cloned() {
                     report(p, &mut r.problems)?;
@@ -436,7 +437,7 @@ impl Pipeline {
                         Sketch::Keys(k) => r.keys.extend_from_slice(&k),
                         Sketch::Story { keys, features, sketch } => {
                             r.keys.extend_from_slice(&keys);
-                            batch_features.extend_from_slice(&features);
+                            batch_features.push(features);
                             r.sketches.push(sketch);
                         }
                     }

@@ -908,20 +908,28 @@ impl DocFrequencies {
     /// in parallel: the same counts and Bloom filter state as sorting the whole batch first and
     /// adding each run of equal features in turn (see [`Shard::add_slice`]).
     pub fn add_batch(&mut self, features: &[u64]) {
+        self.add_documents(&[features]);
+    }
+
+    /// [`DocFrequencies::add_batch`] of the documents' feature lists laid end to end (in any
+    /// order), without laying them end to end.
+    pub fn add_documents<D: AsRef<[u64]> + Sync>(&mut self, docs: &[D]) {
         use rayon::prelude::*;
         let mut starts = vec![0usize; self.shards.len() + 1];
-        for &h in features {
+        let all = || docs.iter().flat_map(|d| d.as_ref().iter().copied());
+        for h in all() {
             starts[shard_index(h) + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        if self.scattered.len() < features.len() {
-            self.scattered.resize(features.len(), 0);
+        let total = starts[self.shards.len()];
+        if self.scattered.len() < total {
+            self.scattered.resize(total, 0);
         }
-        let scattered = &mut self.scattered[..features.len()];
+        let scattered = &mut self.scattered[..total];
         let mut next = starts.clone();
-        for &h in features {
+        for h in all() {
             let s = shard_index(h);
             scattered[next[s]] = h;
             next[s] += 1;

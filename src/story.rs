@@ -1271,7 +1271,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         let (weights, ranked, picked, memo) = &mut *buffers.borrow_mut();
         let background = Weighting { docs: 0 };
         // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
-        const MEMO_BITS: u32 = 14;
+        const MEMO_BITS: u32 = 12;
         if memo.is_empty() {
             memo.resize(1 << MEMO_BITS, (u32::MAX, 0.0));
         }
@@ -1286,7 +1286,13 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         weights.clear();
         let mut norm = 0.0f64;
         for f in features {
-            let w = (tf_weight(f.tf) * idf2(f.background)) as f32;
+            // A bigram's share (the product of its words') rarely recurs: not worth a memo slot.
+            let idf2 = if f.kind == Kind::Bigram {
+                background.idf(0, f.background).powi(IDF_POWER)
+            } else {
+                idf2(f.background)
+            };
+            let w = (tf_weight(f.tf) * idf2) as f32;
             norm += w as f64 * w as f64;
             weights.push(w);
         }

@@ -2,11 +2,14 @@
 # Wall time, CPU time and peak RSS of --level copy and --level story on the same corpus, one
 # right after the other, RUNS times (default 3), and the story / copy ratio of each round and
 # of the medians. Alternating the levels keeps a machine's slow spells from favouring either.
-#   [RUNS=5] benches/story_cost.sh [CORPUS.jsonl]   (default: gen_corpus.py --docs 100000 --seed 7)
+#   [RUNS=5] [THREADS=1] benches/story_cost.sh [CORPUS.jsonl]   (default: gen_corpus.py --docs 100000 --seed 7)
+# THREADS passes --threads (default: every core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-/tmp/corpora/news-100k.jsonl}
 runs=${RUNS:-3}
+threads=()
+if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
 if [ ! -f "$corpus" ]; then
   mkdir -p "$(dirname "$corpus")"
   python3 ../shared/bench/gen_corpus.py --docs 100000 --seed 7 --out "$corpus"
@@ -16,7 +19,7 @@ bin=target/release/wiredup
 declare -a copy_walls story_walls
 for round in $(seq 1 "$runs"); do
   for level in copy story; do
-    out=$( { /usr/bin/time -f "%e %U %M" "$bin" scan "$corpus" --level "$level" -q \
+    out=$( { /usr/bin/time -f "%e %U %M" "$bin" scan "$corpus" --level "$level" "${threads[@]}" -q \
         --pairs "/tmp/story_cost.$level.pairs.jsonl" --clusters "/tmp/story_cost.$level.clusters.jsonl" >/dev/null; } 2>&1 | tail -1)
     read -r wall user rss <<<"$out"
     printf 'round %d %-6s wall %6.2f s   user CPU %6.2f s   peak RSS %5d MB   pairs %d\n' "$round" "$level" \

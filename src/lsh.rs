@@ -291,6 +291,10 @@ fn part_groups() -> Vec<usize> {
 /// common to tell stories apart; enumerating them costs the square of their size) are left out
 /// and counted in the statistics. Pairs are sorted and distinct; the result is the same at any
 /// thread count.
+///
+/// The sum is the one of the straightforward method (for each document, the products with
+/// every later document of each of its buckets, in feature order, sorted by document, each run
+/// summed in f32): see `Shared` for how it is found without that sort.
 pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
     let n = sketches.len();
     debug_assert!(sketches.iter().all(|s| s.windows(2).all(|w| w[0].0 < w[1].0)), "sketches sorted and distinct");

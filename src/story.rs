@@ -1693,6 +1693,35 @@ mod tests {
     }
 
     #[test]
+    fn documents_count_as_their_lists_laid_end_to_end() {
+        // Three documents' lists (features repeated across them, some seen once) and a second
+        // batch: the counts and the filter's state as adding the concatenation.
+        let mut next = random_hashes(31);
+        let pool: Vec<u64> = (0..5000).map(|_| next()).collect();
+        let docs: Vec<Vec<u64>> = (0..3)
+            .map(|d| {
+                let mut v: Vec<u64> = pool.iter().copied().skip(d * 700).take(3000).collect();
+                v.extend((0..500).map(|_| next()));
+                v
+            })
+            .collect();
+        let (mut apart, mut together) = (DocFrequencies::default(), DocFrequencies::default());
+        for round in 0..2 {
+            apart.add_documents(&docs[round..]);
+            together.add_batch(&docs[round..].concat());
+        }
+        let sorted = |df: &DocFrequencies| {
+            let mut v: Vec<(u64, u32)> = df.counted().collect();
+            v.sort_unstable();
+            v
+        };
+        assert!(sorted(&apart).len() > 3000);
+        assert_eq!(sorted(&apart), sorted(&together));
+        let probes: Vec<u64> = (0..20_000).map(|_| next()).chain(docs.concat()).collect();
+        assert!(probes.iter().all(|&h| apart.count(h) == together.count(h)));
+    }
+
+    #[test]
     fn counts_table_agrees_with_a_hash_map() {
         let mut table = Counts::default();
         let mut map: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();

@@ -617,34 +617,45 @@ fn key(kind: Kind, bytes: &[u8]) -> u64 {
 /// that the counters stay few next to the entries) leave only keys that agree on all of those
 /// out of order, and a final insertion pass puts those (rare) few right. Several times faster
 /// than a comparison sort at these sizes. `buf` is scratch space, kept by the caller.
-fn radix_sort_by_key<T: Copy>(v: &mut Vec<(u64, T, f32)>, buf: &mut Vec<(u64, T, f32)>) {
+fn radix_sort_by_key<T: Copy>(v: &mut [(u64, T, f32)], buf: &mut Vec<(u64, T, f32)>) {
     if v.len() < 64 || v.len() > 1 << 20 {
         // Small: insertion-like sorts win. Huge: too many keys share 16 bits for the final pass.
         v.sort_by_key(|x| x.0);
         return;
     }
     const BITS: u32 = 8;
-    buf.clear();
-    buf.extend_from_slice(v);
-    for pass in 0..2 {
-        let shift = 64 - BITS * (2 - pass);
-        let digit = |x: &(u64, T, f32)| ((x.0 >> shift) & ((1 << BITS) - 1)) as usize;
-        let mut next = [0usize; 1 << BITS];
-        for x in v.iter() {
-            next[digit(x)] += 1;
-        }
+    const DIGITS: usize = 1 << BITS;
+    // Digit 0 is bits 48..56, digit 1 the top 8: both counted in one pass.
+    let digit = |x: &(u64, T, f32), pass: u32| ((x.0 >> (64 - BITS * (2 - pass))) as usize) & (DIGITS - 1);
+    // At most 2^20 entries: u32 positions.
+    let mut next = [[0u32; DIGITS]; 2];
+    for x in v.iter() {
+        next[0][digit(x, 0)] += 1;
+        next[1][digit(x, 1)] += 1;
+    }
+    for counts in next.iter_mut() {
         let mut total = 0;
-        for n in next.iter_mut() {
+        for n in counts.iter_mut() {
             let c = *n;
             *n = total;
             total += c;
         }
-        for x in v.iter() {
-            let d = digit(x);
-            buf[next[d]] = *x;
-            next[d] += 1;
-        }
-        std::mem::swap(v, buf);
+    }
+    // Stable scatters: by digit 0 into `buf`, then by digit 1 back into `v`. `buf` keeps its
+    // largest size between calls.
+    if buf.len() < v.len() {
+        buf.resize(v.len(), v[0]);
+    }
+    let buf = &mut buf[..v.len()];
+    for x in v.iter() {
+        let d = digit(x, 0);
+        buf[next[0][d] as usize] = *x;
+        next[0][d] += 1;
+    }
+    for x in buf.iter() {
+        let d = digit(x, 1);
+        v[next[1][d] as usize] = *x;
+        next[1][d] += 1;
     }
     // Insertion sort: keys equal in their top 16 bits may still be out of order.
     for i in 1..v.len() {
@@ -1251,7 +1262,7 @@ pub type Sketched = Vec<(u64, f32)>;
 
 /// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
 /// from, and idf^2 by background share.
-type SketchBuffers = (Vec<f32>, Vec<u128>, Vec<u128>, Vec<(u32, f64)>);
+type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>);
 
 /// A document's story sketch: the `max` heaviest word, name and number features of `features`
 /// (sorted by hash, as [`StoryFeaturizer::features`] makes them), weighted by the background
@@ -1271,13 +1282,15 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         let (weights, ranked, picked, memo) = &mut *buffers.borrow_mut();
         let background = Weighting { docs: 0 };
         // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
-        const MEMO_BITS: u32 = 12;
+        // 2^14 slots (256 KiB) hold most of a corpus's word shares (14.5k distinct in 10k
+        // generated documents: 16 misses in a document's ~290 lookups, against 52 with 2^12).
+        const MEMO_BITS: u32 = 14;
         if memo.is_empty() {
             memo.resize(1 << MEMO_BITS, (u32::MAX, 0.0));
         }
         let mut idf2 = |share: f32| {
             let bits = share.to_bits();
-            let slot = &mut memo[(bits.wrapping_mul(0x9e37_79b1) >> (32 - MEMO_BITS)) as usize];
+            let slot = &mut memo[((bits as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_BITS)) as usize];
             if slot.0 != bits {
                 *slot = (bits, background.idf(0, share).powi(IDF_POWER));
             }
@@ -1298,25 +1311,29 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         }
         let norm = norm.sqrt();
         // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
-        // are positive, so their bits order like the numbers) above the hash. Kept in the
-        // features' order, by hash.
+        // are positive, so their bits order like the numbers) above the feature's position
+        // (features are sorted by hash, so positions order like hashes). Kept in that order.
         ranked.clear();
-        for (f, &w) in features.iter().zip(weights.iter()) {
+        for (i, (f, &w)) in features.iter().zip(weights.iter()).enumerate() {
             if f.kind != Kind::Bigram {
                 let w = if norm > 0.0 { (w as f64 / norm) as f32 } else { w };
-                ranked.push(((!w.to_bits()) as u128) << 64 | f.hash as u128);
+                ranked.push(((!w.to_bits()) as u64) << 32 | i as u64);
             }
         }
-        // The keys are distinct (the hashes are): the `max` smallest are those up to the
+        // The keys are distinct (the positions are): the `max` smallest are those up to the
         // max-th, and taking them in order leaves them sorted by hash.
         let last = if ranked.len() > max {
             picked.clear();
             picked.extend_from_slice(ranked);
             *picked.select_nth_unstable(max - 1).1
         } else {
-            u128::MAX
+            u64::MAX
         };
-        ranked.iter().filter(|&&k| k <= last).map(|&k| (k as u64, f32::from_bits(!((k >> 64) as u32)))).collect()
+        ranked
+            .iter()
+            .filter(|&&k| k <= last)
+            .map(|&k| (features[k as u32 as usize].hash, f32::from_bits(!((k >> 32) as u32))))
+            .collect()
     })
 }
 

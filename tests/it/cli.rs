@@ -1,10 +1,8 @@
 //! End-to-end tests of `wiredup scan`: the output contract, bad input, flags, determinism.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use wiredup::normalize::normalize;
 use wiredup::shingle::Shingler;
 use wiredup::verify::Overlap;

@@ -1,9 +1,7 @@
 //! Verification re-reads documents in memory-bounded blocks; the block size must never change
 //! what is found.
 
-mod common;
-
-use common::{comparable, scan_file, synthetic_corpus, write_corpus};
+use crate::common::{comparable, scan_file, synthetic_corpus, write_corpus};
 use wiredup::config::Level;
 
 /// A scan whose verification re-reads documents in blocks of `block` feature values.

@@ -2,11 +2,9 @@
 //! adding and compacting, damaged and foreign index files, conflicting flags, the lock, and
 //! checking against a folder without an index.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use wiredup::normalize::normalize;
 use wiredup::shingle::Shingler;

@@ -1,16 +1,14 @@
 //! End-to-end tests of Parquet in (`scan`, `index build`) and out (`--pairs`, `--clusters`).
 
-mod common;
-
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::common::*;
 use arrow_array::{
     Array, ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, Field, Schema};
-use common::*;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use serde_json::{json, Value};

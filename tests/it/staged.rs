@@ -1,14 +1,12 @@
 //! The staged commands (`params`, `sign`, `verify`, `cluster`): the same results as a scan,
 //! through files and through Arrow IPC streams, and parameters that never mix.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::common::{stderr, synthetic_corpus, wiredup, write_corpus};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use common::{stderr, synthetic_corpus, wiredup, write_corpus};
 use wiredup::params::Params;
 use wiredup::stage::{self, Edge, SignedDoc};
 

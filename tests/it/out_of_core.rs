@@ -1,9 +1,7 @@
 //! Out-of-core scans: with a memory limit small enough that band keys are spilled to disk as
 //! sorted runs, a scan must find exactly what it finds in memory, byte for byte.
 
-mod common;
-
-use common::{comparable, scan_file, stderr, synthetic_corpus, wiredup, write_corpus};
+use crate::common::{comparable, scan_file, stderr, synthetic_corpus, wiredup, write_corpus};
 use wiredup::config::Level;
 
 /// A scan under `memory_limit` bytes, if any.

@@ -2,12 +2,10 @@
 //! are linked and clustered, different stories are kept apart, the original is named, and the
 //! flags that shape the story level (--evidence, --window, --threads) do what they say.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");

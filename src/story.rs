@@ -1312,7 +1312,8 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         let norm = norm.sqrt();
         // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
         // are positive, so their bits order like the numbers) above the feature's position
-        // (features are sorted by hash, so positions order like hashes). Kept in that order.
+        // (features are sorted by hash, so positions order like hashes; a text under 4 GiB has
+        // fewer than 2^32 features). Kept in that order.
         ranked.clear();
         for (i, (f, &w)) in features.iter().zip(weights.iter()).enumerate() {
             if f.kind != Kind::Bigram {

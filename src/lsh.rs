@@ -171,108 +171,98 @@ fn part(h: u64) -> usize {
 /// The sketch entries of the features in 2 to `max_bucket` sketches (the buckets that make
 /// pairs), sorted by feature then document, and how many features are in more than `max_bucket`.
 ///
-/// Entries are scattered to partitions (ranges of features) in parallel: sizes are counted per
-/// chunk of documents, and each thread scatters the entries of its own range of partitions, a
-/// contiguous part of a buffer. Each partition then counts its features in a small table (it
-/// fits the core's cache), keeps the entries of linking features and sorts only those: most
-/// sketch entries are of features in one sketch or in too many, and are never sorted.
+/// Each thread owns a range of features (a group of partitions) and reads every sketch twice:
+/// first counting the sketches that hold each of its features, then keeping the entries whose
+/// count links. Only those (a small share: most sketch features are in one sketch or in too
+/// many) are ever written out and sorted; the groups' sorted lists, in range order, are the
+/// result.
 fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usize) {
-    let parts = 1usize << PART_BITS;
-    let sizes = sketches
-        .par_chunks(4096)
-        .map(|chunk| {
-            let mut sizes = vec![0usize; parts];
-            chunk.iter().flatten().for_each(|&(h, _)| sizes[part(h)] += 1);
-            sizes
-        })
-        .reduce(
-            || vec![0usize; parts],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    let mut starts = Vec::with_capacity(parts + 1);
-    starts.push(0usize);
-    for s in &sizes {
-        starts.push(starts[starts.len() - 1] + s);
-    }
-    let mut entries = vec![Entry::default(); starts[parts]];
-
-    // Scatter: group i owns partitions bounds[i]..bounds[i + 1] and reads every sketch for them.
-    // Within a partition, entries land in document order.
     let bounds = part_groups();
-    let mut slices = Vec::with_capacity(bounds.len() - 1);
-    let mut rest = entries.as_mut_slice();
-    for w in bounds.windows(2) {
-        let (head, tail) = rest.split_at_mut(starts[w[1]] - starts[w[0]]);
-        slices.push((w[0]..w[1], head));
-        rest = tail;
-    }
-    slices.into_par_iter().for_each(|(range, slice)| {
-        let base = starts[range.start];
-        let mut next: Vec<usize> = starts[range.clone()].iter().map(|s| s - base).collect();
-        for (d, s) in sketches.iter().enumerate() {
-            for &(h, w) in s {
-                let p = part(h);
-                if range.contains(&p) {
-                    slice[next[p - range.start]] = Entry { h, d: d as u32, w };
-                    next[p - range.start] += 1;
+    let ranges: Vec<std::ops::Range<usize>> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
+    let groups: Vec<(Vec<Entry>, usize)> = ranges
+        .into_par_iter()
+        .map(|range| {
+            let mut counts = FeatureCounts::with_capacity(1 << 12);
+            for &(h, _) in sketches.iter().flatten() {
+                if range.contains(&part(h)) {
+                    counts.add(h);
                 }
             }
-        }
-    });
-
-    let mut partitions: Vec<&mut [Entry]> = Vec::with_capacity(parts);
-    let mut rest = entries.as_mut_slice();
-    for s in sizes {
-        let (head, tail) = rest.split_at_mut(s);
-        partitions.push(head);
-        rest = tail;
-    }
-    let kept: Vec<(usize, usize)> =
-        partitions.into_par_iter().map_init(Vec::new, |table, p| link_partition(p, max_bucket, table)).collect();
-    let oversized = kept.iter().map(|k| k.1).sum();
-    let mut linked = Vec::with_capacity(kept.iter().map(|k| k.0).sum());
-    for (&(len, _), start) in kept.iter().zip(&starts) {
-        linked.extend_from_slice(&entries[*start..start + len]);
+            let oversized = counts.iter().filter(|&n| n as usize > max_bucket).count();
+            let mut kept = Vec::new();
+            for (d, s) in sketches.iter().enumerate() {
+                for &(h, w) in s {
+                    if range.contains(&part(h)) {
+                        let n = counts.get(h) as usize;
+                        if n > 1 && n <= max_bucket {
+                            kept.push(Entry { h, d: d as u32, w });
+                        }
+                    }
+                }
+            }
+            // (feature, document) pairs are distinct: a sketch lists a feature once.
+            kept.sort_unstable_by_key(|e| (e.h, e.d));
+            (kept, oversized)
+        })
+        .collect();
+    let oversized = groups.iter().map(|g| g.1).sum();
+    let mut linked = Vec::with_capacity(groups.iter().map(|g| g.0.len()).sum());
+    for (g, _) in &groups {
+        linked.extend_from_slice(g);
     }
     (linked, oversized)
 }
 
-/// Moves the entries of `p` (one partition, in document order) whose feature is in 2 to
-/// `max_bucket` of them to its front, sorted by feature then document; returns how many they
-/// are and how many features are in more than `max_bucket`. `table` is scratch space.
-fn link_partition(p: &mut [Entry], max_bucket: usize, table: &mut Vec<(u64, u32)>) -> (usize, usize) {
-    // Open addressing on the feature's low bits (the top ones are the partition's), at most half
-    // full; a count of 0 marks an empty slot.
-    let size = (2 * p.len()).next_power_of_two().max(16);
-    let mask = size - 1;
-    table.clear();
-    table.resize(size, (0, 0));
-    let slot = |table: &[(u64, u32)], h: u64| {
+/// Counts by feature hash: open addressing on the hash's low bits (a group's features share
+/// their top bits), at most half full, a count of 0 marking an empty slot.
+struct FeatureCounts {
+    slots: Vec<(u64, u32)>,
+    len: usize,
+}
+
+impl FeatureCounts {
+    fn with_capacity(n: usize) -> Self {
+        FeatureCounts { slots: vec![(0, 0); (2 * n).next_power_of_two().max(16)], len: 0 }
+    }
+
+    fn slot(&self, h: u64) -> usize {
+        let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
-        while table[i].1 != 0 && table[i].0 != h {
+        while self.slots[i].1 != 0 && self.slots[i].0 != h {
             i = (i + 1) & mask;
         }
         i
-    };
-    for e in p.iter() {
-        let i = slot(table, e.h);
-        table[i] = (e.h, table[i].1 + 1);
     }
-    let oversized = table.iter().filter(|t| t.1 as usize > max_bucket).count();
-    let mut len = 0;
-    for k in 0..p.len() {
-        let n = table[slot(table, p[k].h)].1 as usize;
-        if n > 1 && n <= max_bucket {
-            p[len] = p[k];
-            len += 1;
+
+    fn add(&mut self, h: u64) {
+        let i = self.slot(h);
+        if self.slots[i].1 != 0 {
+            self.slots[i].1 += 1;
+            return;
         }
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![(0, 0); self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            for (h, n) in old.into_iter().filter(|s| s.1 != 0) {
+                let i = self.slot(h);
+                self.slots[i] = (h, n);
+            }
+            let i = self.slot(h);
+            self.slots[i] = (h, 1);
+        } else {
+            self.slots[i] = (h, 1);
+        }
+        self.len += 1;
     }
-    // (feature, document) pairs are distinct: a sketch lists a feature once.
-    p[..len].sort_unstable_by_key(|e| (e.h, e.d));
-    (len, oversized)
+
+    /// The count of `h` (0 if never added).
+    fn get(&self, h: u64) -> u32 {
+        self.slots[self.slot(h)].1
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots.iter().filter(|s| s.1 != 0).map(|s| s.1)
+    }
 }
 
 /// Partitions split into one group of consecutive partitions per thread: group i is
@@ -323,10 +313,13 @@ pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usiz
     }
     let buckets = Buckets { entries: &entries, member: &member, starts: &starts };
 
+    // Rayon makes an accumulator for every piece of work it splits off, dozens of them; each is
+    // as long as the corpus, so they are lent from a pool instead (at most one per running task).
+    let pool = std::sync::Mutex::new(Vec::new());
     let pairs: Vec<Candidate> = (0..n as u32)
         .into_par_iter()
         .with_min_len(64)
-        .map_init(|| Shared::new(n), |shared, a| shared.candidates_of(&buckets, a, min_dot))
+        .map_init(|| Pooled::take(&pool, n), |shared, a| shared.get().candidates_of(&buckets, a, min_dot))
         .flat_map_iter(|bs| bs.into_iter())
         .collect();
     let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
@@ -351,6 +344,32 @@ impl Buckets<'_> {
         self.member[self.starts[a] as usize..self.starts[a + 1] as usize]
             .iter()
             .map(|&(wa, from, end)| (wa, &self.entries[from as usize..end as usize]))
+    }
+}
+
+/// A [`Shared`] lent from a pool, and given back when dropped.
+struct Pooled<'a> {
+    shared: Option<Shared>,
+    pool: &'a std::sync::Mutex<Vec<Shared>>,
+}
+
+impl<'a> Pooled<'a> {
+    fn take(pool: &'a std::sync::Mutex<Vec<Shared>>, docs: usize) -> Self {
+        let shared = pool.lock().expect("no panic while holding the pool").pop().unwrap_or_else(|| Shared::new(docs));
+        Pooled { shared: Some(shared), pool }
+    }
+
+    fn get(&mut self) -> &mut Shared {
+        self.shared.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        // Every slot is back to empty after each document (`candidates_of` takes them).
+        if let (Some(shared), Ok(mut pool)) = (self.shared.take(), self.pool.lock()) {
+            pool.push(shared);
+        }
     }
 }
 

@@ -521,10 +521,15 @@ impl Pipeline {
     /// The story vector of a text under the corpus weights, restricted to features other
     /// documents hold too (the only ones a cosine can use).
     fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput) -> Vector {
+        thread_local! {
+            static DF: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         self.story.with_features(text, |features| {
-            let mut df = Vec::with_capacity(features.len());
-            scan.df.get_each(features, &mut df);
-            weighting.shared_vector(features, &df)
+            DF.with(|df| {
+                let df = &mut *df.borrow_mut();
+                scan.df.get_each(features, df);
+                weighting.shared_vector(features, df)
+            })
         })
     }
 

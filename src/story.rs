@@ -1217,15 +1217,29 @@ impl Weighting {
     /// `df` holds the features' document frequencies, in the same order.
     pub fn shared_vector(&self, features: &[Feature], df: &[u32]) -> Vector {
         debug_assert_eq!(features.len(), df.len());
-        let mut v: Vec<(u64, f32, bool)> = Vec::with_capacity(features.len());
-        let mut norm = 0.0f64;
-        for (f, &d) in features.iter().zip(df) {
-            let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
-            norm += w * w;
-            v.push((f.hash, w as f32, d >= 2));
+        thread_local! {
+            static WEIGHTS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let norm = norm.sqrt().max(f64::MIN_POSITIVE);
-        v.into_iter().filter(|x| x.2).map(|(h, w, _)| (h, (w as f64 / norm) as f32)).collect()
+        WEIGHTS.with(|weights| {
+            let weights = &mut *weights.borrow_mut();
+            weights.clear();
+            let (mut norm, mut shared) = (0.0f64, 0);
+            for (f, &d) in features.iter().zip(df) {
+                let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
+                norm += w * w;
+                weights.push(w as f32);
+                shared += usize::from(d >= 2);
+            }
+            let norm = norm.sqrt().max(f64::MIN_POSITIVE);
+            // Exactly as large as it needs to be: a block of these is held during verification.
+            let mut v = Vector::with_capacity(shared);
+            for ((f, &d), &w) in features.iter().zip(df).zip(weights.iter()) {
+                if d >= 2 {
+                    v.push((f.hash, (w as f64 / norm) as f32));
+                }
+            }
+            v
+        })
     }
 
     /// The unit vector (1 + ln tf) x idf^2 of a document's features.

@@ -133,6 +133,9 @@ pub struct Pipeline {
 struct Scratch {
     shingle: ShingleScratch,
     features: Vec<u64>,
+    /// Story weights of recent features (for one scan's frequencies: a scratch lives for one
+    /// pass over documents).
+    weights: story::WeightMemo,
 }
 
 /// What the read stage computes per document, by level.
@@ -257,7 +260,7 @@ impl Pipeline {
                     inputs,
                     &out.docs,
                     &cands,
-                    &|text, _| self.story_vector(text, &weighting, &out),
+                    &|text, s| self.story_vector(text, &weighting, &out, s),
                     &|_, a, b| story::cosine(a, b),
                 )?;
                 out.stats.reread_docs = reads;
@@ -520,17 +523,8 @@ impl Pipeline {
 
     /// The story vector of a text under the corpus weights, restricted to features other
     /// documents hold too (the only ones a cosine can use).
-    fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput) -> Vector {
-        thread_local! {
-            static DF: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        self.story.with_features(text, |features| {
-            DF.with(|df| {
-                let df = &mut *df.borrow_mut();
-                scan.df.get_each(features, df);
-                weighting.shared_vector(features, df)
-            })
-        })
+    fn story_vector(&self, text: &str, weighting: &Weighting, scan: &ScanOutput, s: &mut Scratch) -> Vector {
+        self.story.with_features(text, |features| weighting.shared_vector(features, &scan.df, &mut s.weights))
     }
 
     /// `score(pair, item(a), item(b))` for every pair, in order, where `item` is computed from
@@ -622,7 +616,7 @@ impl Pipeline {
                 docs,
                 against,
                 &|text, s| {
-                    let vector = if story { self.story_vector(text, weighting, scan) } else { Vector::new() };
+                    let vector = if story { self.story_vector(text, weighting, scan, s) } else { Vector::new() };
                     (self.shingle_set(text, s), vector)
                 },
                 &|_, (sa, va), (sb, vb)| {

@@ -1194,6 +1194,28 @@ fn tf_weight(tf: u32) -> f64 {
     }
 }
 
+/// Slots of a [`WeightMemo`] (log2): 16k features, 384 KiB.
+const WEIGHT_MEMO_BITS: u32 = 14;
+
+/// What [`Weighting::shared_vector`] remembers from one document to the next: the document
+/// frequency and idf^2 of recent word, name and number features (a direct-mapped cache by
+/// feature hash; the same features recur in document after document, and each lookup in the
+/// frequency tables is a cache miss), and scratch space. Good for one [`DocFrequencies`] and one
+/// [`Weighting`]: make a new one for another.
+#[derive(Debug, Default)]
+pub struct WeightMemo {
+    slots: Vec<MemoSlot>,
+    weights: Vec<(f32, bool)>,
+}
+
+/// A [`WeightMemo`] entry; `df` 0 marks an empty one (a counted feature has df >= 1).
+#[derive(Debug, Clone, Copy, Default)]
+struct MemoSlot {
+    hash: u64,
+    df: u32,
+    idf2: f64,
+}
+
 /// Turns features into unit-length weighted vectors, given corpus document frequencies.
 #[derive(Debug, Clone, Copy)]
 pub struct Weighting {
@@ -1212,34 +1234,49 @@ impl Weighting {
         ((n + BACKGROUND_DOCS + 1.0) / (df as f64 + BACKGROUND_DOCS * background as f64 + 0.5)).ln()
     }
 
-    /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2):
-    /// the only ones a cosine with another document can use. The norm is still over all.
-    /// `df` holds the features' document frequencies, in the same order.
-    pub fn shared_vector(&self, features: &[Feature], df: &[u32]) -> Vector {
-        debug_assert_eq!(features.len(), df.len());
-        thread_local! {
-            static WEIGHTS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2 in
+    /// `df`): the only ones a cosine with another document can use. The norm is still over all.
+    /// `memo` keeps the frequencies and idf^2 of words, names and numbers from one document to
+    /// the next: it must only ever be used with this `df` and this weighting.
+    pub fn shared_vector(&self, features: &[Feature], df: &DocFrequencies, memo: &mut WeightMemo) -> Vector {
+        const AHEAD: usize = 8;
+        if memo.slots.is_empty() {
+            memo.slots.resize(1 << WEIGHT_MEMO_BITS, MemoSlot::default());
         }
-        WEIGHTS.with(|weights| {
-            let weights = &mut *weights.borrow_mut();
-            weights.clear();
-            let (mut norm, mut shared) = (0.0f64, 0);
-            for (f, &d) in features.iter().zip(df) {
-                let w = tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER);
-                norm += w * w;
-                weights.push(w as f32);
-                shared += usize::from(d >= 2);
+        let WeightMemo { slots, weights } = memo;
+        weights.clear();
+        let (mut norm, mut shared) = (0.0f64, 0);
+        for (i, f) in features.iter().enumerate() {
+            // Bigrams rarely recur: they are looked up in the tables, a few ahead so that the
+            // cache misses overlap.
+            if let Some(next) = features.get(i + AHEAD).filter(|n| n.kind == Kind::Bigram) {
+                df.shard(next.hash).counts.prefetch(next.hash);
             }
-            let norm = norm.sqrt().max(f64::MIN_POSITIVE);
-            // Exactly as large as it needs to be: a block of these is held during verification.
-            let mut v = Vector::with_capacity(shared);
-            for ((f, &d), &w) in features.iter().zip(df).zip(weights.iter()) {
-                if d >= 2 {
-                    v.push((f.hash, (w as f64 / norm) as f32));
+            let (d, idf2) = if f.kind == Kind::Bigram {
+                let d = df.get(f.hash);
+                (d, self.idf(d, f.background).powi(IDF_POWER))
+            } else {
+                let slot = &mut slots[(f.hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize];
+                if slot.df == 0 || slot.hash != f.hash {
+                    let d = df.get(f.hash);
+                    *slot = MemoSlot { hash: f.hash, df: d, idf2: self.idf(d, f.background).powi(IDF_POWER) };
                 }
+                (slot.df, slot.idf2)
+            };
+            let w = tf_weight(f.tf) * idf2;
+            norm += w * w;
+            weights.push((w as f32, d >= 2));
+            shared += usize::from(d >= 2);
+        }
+        let norm = norm.sqrt().max(f64::MIN_POSITIVE);
+        // Exactly as large as it needs to be: a block of these is held during verification.
+        let mut v = Vector::with_capacity(shared);
+        for (f, &(w, keep)) in features.iter().zip(weights.iter()) {
+            if keep {
+                v.push((f.hash, (w as f64 / norm) as f32));
             }
-            v
-        })
+        }
+        v
     }
 
     /// The unit vector (1 + ln tf) x idf^2 of a document's features.
@@ -1344,11 +1381,14 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         } else {
             u64::MAX
         };
-        ranked
-            .iter()
-            .filter(|&&k| k <= last)
-            .map(|&k| (features[k as u32 as usize].hash, f32::from_bits(!((k >> 32) as u32))))
-            .collect()
+        let mut sketch = Sketched::with_capacity(ranked.len().min(max));
+        sketch.extend(
+            ranked
+                .iter()
+                .filter(|&&k| k <= last)
+                .map(|&k| (features[k as u32 as usize].hash, f32::from_bits(!((k >> 32) as u32)))),
+        );
+        sketch
     })
 }
 
@@ -1784,6 +1824,36 @@ mod tests {
         assert_eq!(all, want);
         assert_eq!(table.get(u64::MAX - 1), None);
         assert_eq!(Counts::default().get(7), None);
+    }
+
+    #[test]
+    fn shared_vectors_through_a_reused_memo_equal_fresh_ones_and_the_full_vector() {
+        // Synthetic words (a few thousand, so that memo slots are shared and overwritten).
+        let mut next = random_hashes(5);
+        let word = |n: u64| format!("Zq{}x", n % 3000);
+        let texts: Vec<String> = (0..60)
+            .map(|_| (0..120).map(|_| word(next())).collect::<Vec<_>>().join(" ") + ". Moscow said 12 ships left.")
+            .collect();
+        let f = StoryFeaturizer::default();
+        let features: Vec<Vec<Feature>> = texts.iter().map(|t| f.features(t)).collect();
+        let mut df = DocFrequencies::default();
+        for x in &features {
+            df.add_batch(&x.iter().map(|f| f.hash).collect::<Vec<u64>>());
+        }
+        let w = Weighting { docs: texts.len() };
+        let mut memo = WeightMemo::default();
+        for x in &features {
+            let reused = w.shared_vector(x, &df, &mut memo);
+            assert_eq!(reused, w.shared_vector(x, &df, &mut WeightMemo::default()));
+            let full = w.vector(x, &|h| df.get(h));
+            let expected: Vec<&(u64, f32)> = full.iter().filter(|(h, _)| df.get(*h) >= 2).collect();
+            assert!(!expected.is_empty());
+            assert_eq!(reused.len(), expected.len());
+            for (a, b) in reused.iter().zip(expected) {
+                assert_eq!(a.0, b.0);
+                assert!((a.1 - b.1).abs() < 1e-6, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

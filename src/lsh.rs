@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
-use crate::story::Sketched;
+use crate::story::{Counts, Sketched};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,18 +182,21 @@ fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usiz
     let groups: Vec<(Vec<Entry>, usize)> = ranges
         .into_par_iter()
         .map(|range| {
-            let mut counts = FeatureCounts::with_capacity(1 << 12);
+            let mut counts = Counts::default();
             for &(h, _) in sketches.iter().flatten() {
                 if range.contains(&part(h)) {
-                    counts.add(h);
+                    match counts.get_mut(h) {
+                        Some(n) => *n += 1,
+                        None => counts.insert(h, 1),
+                    }
                 }
             }
-            let oversized = counts.iter().filter(|&n| n as usize > max_bucket).count();
+            let oversized = counts.iter().filter(|&(_, n)| n as usize > max_bucket).count();
             let mut kept = Vec::new();
             for (d, s) in sketches.iter().enumerate() {
                 for &(h, w) in s {
                     if range.contains(&part(h)) {
-                        let n = counts.get(h) as usize;
+                        let n = counts.get(h).unwrap_or(0) as usize;
                         if n > 1 && n <= max_bucket {
                             kept.push(Entry { h, d: d as u32, w });
                         }
@@ -211,58 +214,6 @@ fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usiz
         linked.extend_from_slice(g);
     }
     (linked, oversized)
-}
-
-/// Counts by feature hash: open addressing on the hash's low bits (a group's features share
-/// their top bits), at most half full, a count of 0 marking an empty slot.
-struct FeatureCounts {
-    slots: Vec<(u64, u32)>,
-    len: usize,
-}
-
-impl FeatureCounts {
-    fn with_capacity(n: usize) -> Self {
-        FeatureCounts { slots: vec![(0, 0); (2 * n).next_power_of_two().max(16)], len: 0 }
-    }
-
-    fn slot(&self, h: u64) -> usize {
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        while self.slots[i].1 != 0 && self.slots[i].0 != h {
-            i = (i + 1) & mask;
-        }
-        i
-    }
-
-    fn add(&mut self, h: u64) {
-        let i = self.slot(h);
-        if self.slots[i].1 != 0 {
-            self.slots[i].1 += 1;
-            return;
-        }
-        if (self.len + 1) * 2 > self.slots.len() {
-            let grown = vec![(0, 0); self.slots.len() * 2];
-            let old = std::mem::replace(&mut self.slots, grown);
-            for (h, n) in old.into_iter().filter(|s| s.1 != 0) {
-                let i = self.slot(h);
-                self.slots[i] = (h, n);
-            }
-            let i = self.slot(h);
-            self.slots[i] = (h, 1);
-        } else {
-            self.slots[i] = (h, 1);
-        }
-        self.len += 1;
-    }
-
-    /// The count of `h` (0 if never added).
-    fn get(&self, h: u64) -> u32 {
-        self.slots[self.slot(h)].1
-    }
-
-    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.slots.iter().filter(|s| s.1 != 0).map(|s| s.1)
-    }
 }
 
 /// Partitions split into one group of consecutive partitions per thread: group i is

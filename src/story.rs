@@ -982,23 +982,6 @@ impl DocFrequencies {
     pub fn get(&self, feature: u64) -> u32 {
         self.shard(feature).counts.get(feature).unwrap_or(1)
     }
-
-    /// [`DocFrequencies::get`] of each of `features`, in order, into `out` (cleared first). The
-    /// tables are asked for the entries a few features ahead, so that their cache misses overlap
-    /// instead of coming one at a time.
-    pub fn get_each(&self, features: &[Feature], out: &mut Vec<u32>) {
-        const AHEAD: usize = 8;
-        for f in features.iter().take(AHEAD) {
-            self.shard(f.hash).counts.prefetch(f.hash);
-        }
-        out.clear();
-        for (i, f) in features.iter().enumerate() {
-            if let Some(next) = features.get(i + AHEAD) {
-                self.shard(next.hash).counts.prefetch(next.hash);
-            }
-            out.push(self.get(f.hash));
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -1052,7 +1035,7 @@ impl Shard {
 /// share their top bits), at most half full. A lookup of a counted feature mostly reads one
 /// entry, where a general hash map would hash the key again and read a control byte too.
 #[derive(Debug, Default)]
-struct Counts {
+pub(crate) struct Counts {
     /// `(0, 0)`: an empty entry.
     entries: Vec<(u64, u32)>,
     len: usize,
@@ -1084,7 +1067,7 @@ impl Counts {
     }
 
     #[inline]
-    fn get(&self, feature: u64) -> Option<u32> {
+    pub(crate) fn get(&self, feature: u64) -> Option<u32> {
         if feature == 0 {
             return self.zero;
         }
@@ -1095,7 +1078,7 @@ impl Counts {
         (e.0 != 0).then_some(e.1)
     }
 
-    fn get_mut(&mut self, feature: u64) -> Option<&mut u32> {
+    pub(crate) fn get_mut(&mut self, feature: u64) -> Option<&mut u32> {
         if feature == 0 {
             return self.zero.as_mut();
         }
@@ -1108,7 +1091,7 @@ impl Counts {
     }
 
     /// Stores a feature not counted yet.
-    fn insert(&mut self, feature: u64, count: u32) {
+    pub(crate) fn insert(&mut self, feature: u64, count: u32) {
         if feature == 0 {
             self.zero = Some(count);
             return;
@@ -1127,7 +1110,7 @@ impl Counts {
     }
 
     /// Every (feature, count), in no particular order.
-    fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.zero.map(|c| (0, c)).into_iter().chain(self.entries.iter().copied().filter(|e| e.0 != 0))
     }
 }

@@ -888,15 +888,12 @@ impl StoryFeaturizer {
 /// only remembered in a Bloom filter. A feature the filter wrongly believes seen (about 1% of
 /// them) counts one document too many.
 ///
-/// The features are split into shards by their top bits, so that a batch is counted in parallel.
-/// Between batches, a scratch buffer as large as the largest batch is kept (until
+/// The features are split into shards by their top bits, each with its own table and filter.
+/// Between batches, each shard keeps a buffer of the features new to it (until
 /// [`DocFrequencies::shrink_to_fit`]).
 #[derive(Debug)]
 pub struct DocFrequencies {
     shards: Vec<Shard>,
-    /// A batch's features scattered to their shards, kept between batches: a fresh batch-sized
-    /// buffer each time costs page faults and zeroing.
-    scattered: Vec<u64>,
 }
 
 /// Shards of [`DocFrequencies`]: a power of two.
@@ -909,50 +906,35 @@ fn shard_index(feature: u64) -> usize {
 
 impl Default for DocFrequencies {
     fn default() -> Self {
-        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect(), scattered: Vec::new() }
+        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect() }
     }
 }
 
 impl DocFrequencies {
     /// Counts one batch: the features of its documents, each document listing a feature once,
-    /// in any order. The features are scattered to their shards, and each shard counts its own
-    /// in parallel: the same counts and Bloom filter state as sorting the whole batch first and
-    /// adding each run of equal features in turn (see [`Shard::add_slice`]).
+    /// in any order. Leaves the counts and Bloom filters as sorting the whole batch first and
+    /// adding each run of equal features in turn would.
     pub fn add_batch(&mut self, features: &[u64]) {
         self.add_documents(&[features]);
     }
 
     /// [`DocFrequencies::add_batch`] of the documents' feature lists laid end to end (in any
     /// order), without laying them end to end.
-    pub fn add_documents<D: AsRef<[u64]> + Sync>(&mut self, docs: &[D]) {
-        use rayon::prelude::*;
-        let mut starts = vec![0usize; self.shards.len() + 1];
-        let all = || docs.iter().flat_map(|d| d.as_ref().iter().copied());
-        for h in all() {
-            starts[shard_index(h) + 1] += 1;
+    pub fn add_documents<D: AsRef<[u64]>>(&mut self, docs: &[D]) {
+        // The tables are far larger than the cache: entries are asked for a few ahead.
+        const AHEAD: usize = 8;
+        for doc in docs {
+            let doc = doc.as_ref();
+            for (i, &h) in doc.iter().enumerate() {
+                if let Some(&next) = doc.get(i + AHEAD) {
+                    self.shard(next).counts.prefetch(next);
+                }
+                self.shards[shard_index(h)].count(h);
+            }
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
+        for shard in &mut self.shards {
+            shard.add_fresh();
         }
-        let total = starts[self.shards.len()];
-        if self.scattered.len() < total {
-            self.scattered.resize(total, 0);
-        }
-        let scattered = &mut self.scattered[..total];
-        let mut next = starts.clone();
-        for h in all() {
-            let s = shard_index(h);
-            scattered[next[s]] = h;
-            next[s] += 1;
-        }
-        let mut slices = Vec::with_capacity(self.shards.len());
-        let mut rest = scattered;
-        for w in starts.windows(2) {
-            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-            slices.push(head);
-            rest = tail;
-        }
-        self.shards.par_iter_mut().zip(slices).for_each(|(shard, slice)| shard.add_slice(slice));
     }
 
     /// The shard that counts `feature`.
@@ -963,7 +945,9 @@ impl DocFrequencies {
     /// Frees the scratch space [`DocFrequencies::add_batch`] keeps between batches; counting may
     /// go on after.
     pub fn shrink_to_fit(&mut self) {
-        self.scattered = Vec::new();
+        for shard in &mut self.shards {
+            shard.fresh = Vec::new();
+        }
     }
 
     /// Documents holding `feature`; 0 when it was never counted (a Bloom false positive, about
@@ -988,39 +972,50 @@ impl DocFrequencies {
 struct Shard {
     counts: Counts,
     seen_once: Bloom,
+    /// The batch's incidences of features not counted yet.
+    fresh: Vec<u64>,
 }
 
 impl Shard {
-    /// Counts one batch's features of this shard (each document listing a feature once, in any
-    /// order; `slice` is reordered), leaving the counts and the Bloom filter as sorting the
-    /// slice and adding each run of equal features in turn would. Features counted already are
-    /// incremented where they come, with no sorting: nearly all incidences are of features held
-    /// by many documents (98% in a generated 100k-document corpus). Only the others, new to the
-    /// table, are sorted and added in hash order, the order the filter's growth depends on.
-    fn add_slice(&mut self, slice: &mut [u64]) {
-        let mut fresh = 0;
-        for i in 0..slice.len() {
-            let h = slice[i];
-            match self.counts.get_mut(h) {
-                Some(c) => *c += 1,
-                None => {
-                    slice[fresh] = h;
-                    fresh += 1;
-                }
-            }
-        }
-        let fresh = &mut slice[..fresh];
-        fresh.sort_unstable();
-        for run in fresh.chunk_by(|a, b| a == b) {
-            self.add(run[0], run.len() as u32);
+    /// Counts one incidence of `feature` in the batch being added. A feature counted already
+    /// is incremented at once: nearly all incidences are of features held by many documents
+    /// (98% in a generated 100k-document corpus). Others wait for [`Shard::add_fresh`].
+    #[inline]
+    fn count(&mut self, feature: u64) {
+        match self.counts.get_mut(feature) {
+            Some(c) => *c += 1,
+            None => self.fresh.push(feature),
         }
     }
 
+    /// Ends a batch: its features new to the table are sorted and added in hash order (the
+    /// order the filter's growth depends on), so that the counts and the filter are as if the
+    /// whole batch had been sorted and added run by run.
+    fn add_fresh(&mut self) {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.sort_unstable();
+        // Each run's feature is new to the table (it was not counted in the batch, and runs
+        // differ).
+        for run in fresh.chunk_by(|a, b| a == b) {
+            self.add_new(run[0], run.len() as u32);
+        }
+        fresh.clear();
+        self.fresh = fresh;
+    }
+
     /// Adds `docs` documents holding `feature`.
+    #[cfg(test)]
     fn add(&mut self, feature: u64, docs: u32) {
         if let Some(c) = self.counts.get_mut(feature) {
             *c += docs;
-        } else if self.seen_once.contains(feature) {
+        } else {
+            self.add_new(feature, docs);
+        }
+    }
+
+    /// Adds `docs` documents holding `feature`, which the table does not count yet.
+    fn add_new(&mut self, feature: u64, docs: u32) {
+        if self.seen_once.contains(feature) {
             self.counts.insert(feature, docs + 1);
         } else if docs >= 2 {
             self.counts.insert(feature, docs);
@@ -1719,7 +1714,8 @@ mod tests {
                     .collect();
                 batch.push(0);
                 naive(&mut slow, &batch);
-                fast.add_slice(&mut batch);
+                batch.iter().for_each(|&h| fast.count(h));
+                fast.add_fresh();
             }
             let mut a: Vec<(u64, u32)> = fast.counts.iter().collect();
             let mut b: Vec<(u64, u32)> = slow.counts.iter().collect();

@@ -391,7 +391,7 @@ impl Pipeline {
                 .units
                 .par_iter()
                 .map_init(Scratch::default, |s, unit| {
-                    let record = inputs.parse(&batch, unit)?;
+                    let record = inputs.parse(batch, unit)?;
                     let (features, sketch) = self.sketch(&record.text, s);
                     let bytes = record.text.len() as u32;
                     let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);

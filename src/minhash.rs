@@ -9,7 +9,7 @@
 //! O(items x k).
 //!
 //! Every item draws the same kind of sequence, so the item that owns a bin is uniform over
-//! A ∪ B and Pr[sig_a[i] == sig_b[i]] = J(a, b) exactly; each round gives every item exactly one
+//! A ∪ B and Pr(`sig_a[i] == sig_b[i]`) = J(a, b) exactly; each round gives every item exactly one
 //! bin, which spreads the bins evenly over the items and keeps the error at or below that of k
 //! independent MinHashes for small sets too (tested against the textbook bound).
 //!

@@ -7,7 +7,7 @@
 //! generation then merges each band's runs (a k-way merge, reading every run sequentially through
 //! a small buffer) into one stream sorted by (key, document) — the order the in-memory path sorts
 //! into, since runs hold increasing document ranges — and cuts it into buckets with the same rule
-//! ([`lsh::bucket_pairs`]), so the pairs are identical.
+//! (`lsh::bucket_pairs`), so the pairs are identical.
 //!
 //! Memory while merging: per band in flight, one buffer of up to 64 KiB per run, the largest
 //! bucket, and the band's pairs.

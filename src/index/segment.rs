@@ -4,17 +4,17 @@
 //!
 //! Sections (ids in brackets):
 //!
-//! - files [2]: count, then per file its path, size, whether each document is the whole file,
+//! - files \[2\]: count, then per file its path, size, whether each document is the whole file,
 //!   and the JSON text field it is read with;
-//! - docs [3]: one fixed [`DOC_LEN`]-byte record per document: where its metadata starts, byte
+//! - docs \[3\]: one fixed [`DOC_LEN`]-byte record per document: where its metadata starts, byte
 //!   offset and length of its text in its file, xxh3 of its text, date, file, line, text length
 //!   and feature count;
-//! - meta [4]: per document its id, title, date, source and url (length-prefixed strings);
-//! - bands [5]: bands, entries; then per band, sorted by key, a column of 32-bit band keys and a
+//! - meta \[4\]: per document its id, title, date, source and url (length-prefixed strings);
+//! - bands \[5\]: bands, entries; then per band, sorted by key, a column of 32-bit band keys and a
 //!   column of documents (the documents with at least one shingle);
-//! - sketch [6]: entries, then columns sorted by (feature, document): the top 32 bits of story
+//! - sketch \[6\]: entries, then columns sorted by (feature, document): the top 32 bits of story
 //!   feature hashes, documents, weights (u16, of 65535);
-//! - df [7]: entries, then columns sorted by feature: story feature hashes (u64) held by two or
+//! - df \[7\]: entries, then columns sorted by feature: story feature hashes (u64) held by two or
 //!   more of this segment's documents, and their counts.
 //!
 //! Band keys and sketch features keep their top 32 bits: a false match of two different keys

@@ -1162,13 +1162,14 @@ impl Bloom {
     }
 }
 
-/// 1 + ln tf, without calling `ln` for the commonest term frequency, 1 (ln 1 is exactly 0).
+/// 1 + ln tf; the common small term frequencies from a table made once (the same values).
 #[inline]
 fn tf_weight(tf: u32) -> f64 {
-    if tf == 1 {
-        1.0
-    } else {
-        1.0 + (tf as f64).ln()
+    static SMALL: std::sync::LazyLock<[f64; 64]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|tf| if tf == 0 { 0.0 } else { 1.0 + (tf as f64).ln() }));
+    match SMALL.get(tf as usize) {
+        Some(&w) if tf > 0 => w,
+        _ => 1.0 + (tf as f64).ln(),
     }
 }
 

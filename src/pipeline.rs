@@ -147,6 +147,17 @@ enum Sketch {
     Story { keys: Vec<u64>, features: Vec<u64>, sketch: Sketched },
 }
 
+/// One document of a batch as the pool parsed and sketched it: (id, metadata, location, line,
+/// (text bytes, text hash), feature count, sketch), or why it was skipped.
+type ParsedDoc = std::result::Result<(String, Meta, Location, u64, (u32, u64), usize, Sketch), Problem>;
+
+/// A parsed batch waiting to be registered, in input order.
+struct Parsed {
+    docs: Vec<ParsedDoc>,
+    problems: Vec<Problem>,
+    sidecars: Vec<String>,
+}
+
 impl Pipeline {
     pub fn new(config: Config) -> Self {
         let shingler = Shingler::new(config.ngram, SHINGLE_SEED);
@@ -383,31 +394,20 @@ impl Pipeline {
             df.shrink_to_fit();
             df
         });
-        let read = inputs.read_batches(|inputs, batch| {
-            if failure.is_some() {
-                return;
-            }
-            let sketched: Vec<_> = batch
-                .units
-                .par_iter()
-                .map_init(Scratch::default, |s, unit| {
-                    let record = inputs.parse(batch, unit)?;
-                    let (features, sketch) = self.sketch(&record.text, s);
-                    let bytes = record.text.len() as u32;
-                    let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
-                    Ok((record.id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
-                })
-                .collect();
+        // A batch's documents are registered in order on one thread (ids, problems, keys) while
+        // the pool parses and sketches the next batch: `pending` is the batch parsed last.
+        let mut pending: Option<Parsed> = None;
+        let mut register = |parsed: Parsed, inputs: &Inputs| -> Result<()> {
             let mut batch_features: Vec<Vec<u64>> = Vec::new();
             let handle = || -> Result<()> {
-                for p in batch.problems.iter().cloned() {
+                for p in parsed.problems {
                     report(p, &mut r.problems)?;
                 }
-                for name in &batch.sidecars {
+                for name in parsed.sidecars {
                     r.stats.sidecar_files.0 += 1;
-                    r.stats.sidecar_files.1.get_or_insert_with(|| name.clone());
+                    r.stats.sidecar_files.1.get_or_insert(name);
                 }
-                for item in sketched {
+                for item in parsed.docs {
                     let (id, meta, location, line, (bytes, text_hash), features, sketch) = match item {
                         Ok(x) => x,
                         Err(p) => {
@@ -452,13 +452,44 @@ impl Pipeline {
                 observer.progress(r.docs.len(), r.stats.bytes);
                 Ok(())
             };
-            if let Err(e) = handle() {
-                failure = Some(e);
-            }
+            let done = handle();
             if !batch_features.is_empty() {
                 df_tx.send(batch_features).expect("the frequency counter runs until the channel closes");
             }
+            done
+        };
+        let read = inputs.read_batches(|inputs, batch| {
+            if failure.is_some() {
+                return;
+            }
+            let parse = || -> Vec<ParsedDoc> {
+                batch
+                    .units
+                    .par_iter()
+                    .map_init(Scratch::default, |s, unit| {
+                        let record = inputs.parse(batch, unit)?;
+                        let (features, sketch) = self.sketch(&record.text, s);
+                        let bytes = record.text.len() as u32;
+                        let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
+                        Ok((record.id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
+                    })
+                    .collect()
+            };
+            let previous = pending.take();
+            let (docs, registered) = rayon::join(parse, || previous.map_or(Ok(()), |parsed| register(parsed, inputs)));
+            match registered {
+                Ok(()) => {
+                    let (problems, sidecars) = (batch.problems.clone(), batch.sidecars.clone());
+                    pending = Some(Parsed { docs, problems, sidecars });
+                }
+                Err(e) => failure = Some(e),
+            }
         });
+        if let (Some(parsed), None) = (pending.take(), &failure) {
+            if let Err(e) = register(parsed, inputs) {
+                failure = Some(e);
+            }
+        }
         drop(df_tx);
         r.df = counter.join().expect("the frequency counter does not panic");
         read?;

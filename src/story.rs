@@ -1003,16 +1003,6 @@ impl Shard {
         self.fresh = fresh;
     }
 
-    /// Adds `docs` documents holding `feature`.
-    #[cfg(test)]
-    fn add(&mut self, feature: u64, docs: u32) {
-        if let Some(c) = self.counts.get_mut(feature) {
-            *c += docs;
-        } else {
-            self.add_new(feature, docs);
-        }
-    }
-
     /// Adds `docs` documents holding `feature`, which the table does not count yet.
     fn add_new(&mut self, feature: u64, docs: u32) {
         if self.seen_once.contains(feature) {
@@ -1698,7 +1688,11 @@ mod tests {
             let mut sorted = batch.to_vec();
             sorted.sort_unstable();
             for run in sorted.chunk_by(|a, b| a == b) {
-                shard.add(run[0], run.len() as u32);
+                let docs = run.len() as u32;
+                match shard.counts.get_mut(run[0]) {
+                    Some(c) => *c += docs,
+                    None => shard.add_new(run[0], docs),
+                }
             }
         }
         for (seed, vocabulary) in [(1u64, 50u64), (2, 5_000), (3, 200_000)] {

@@ -667,6 +667,29 @@ fn radix_sort_by_key<T: Copy>(v: &mut [(u64, T, f32)], buf: &mut Vec<(u64, T, f3
     }
 }
 
+/// Writes each run of equal hashes in `sorted` as one feature, with the run's length as its
+/// term frequency, to the front of `out` (grown as needed, never shrunk), and returns how many
+/// there are. The occurrences of one feature all carry the same kind and background share.
+/// Whether an occurrence starts a new feature is as good as random, so there is no branch on
+/// it: every occurrence writes its run's feature so far at the run's place.
+fn count_runs(sorted: &[(u64, Kind, f32)], out: &mut Vec<Feature>) -> usize {
+    let Some(&(first, _, _)) = sorted.first() else {
+        return 0;
+    };
+    if out.len() < sorted.len() {
+        out.resize(sorted.len(), Feature { hash: 0, kind: Kind::Word, tf: 0, background: 0.0 });
+    }
+    let (mut at, mut tf, mut previous) = (0usize, 0u32, first);
+    for &(hash, kind, background) in sorted {
+        let new = hash != previous;
+        at += usize::from(new);
+        tf = if new { 1 } else { tf + 1 };
+        previous = hash;
+        out[at] = Feature { hash, kind, tf, background };
+    }
+    at + 1
+}
+
 fn bigram_key(a: u64, b: u64) -> u64 {
     let mut buf = [0u8; 17];
     buf[0] = Kind::Bigram as u8;
@@ -689,22 +712,16 @@ impl StoryFeaturizer {
         }
         DISTINCT.with(|distinct| {
             let out = &mut *distinct.borrow_mut();
-            out.clear();
-            FEATURE_BUFFERS.with(|buffers| {
+            let distinct = FEATURE_BUFFERS.with(|buffers| {
                 let (raw, buf) = &mut *buffers.borrow_mut();
                 raw.clear();
                 // About one feature per 4 bytes of text (words, names, bigrams), so rarely regrown.
                 raw.reserve(text.len() / 4 + 16);
                 self.visit(text, &mut |kind, hash, share| raw.push((hash, kind, share as f32)));
                 radix_sort_by_key(raw, buf);
-                for &(hash, kind, background) in raw.iter() {
-                    match out.last_mut() {
-                        Some(last) if last.hash == hash => last.tf += 1,
-                        _ => out.push(Feature { hash, kind, tf: 1, background }),
-                    }
-                }
+                count_runs(raw, out)
             });
-            f(out)
+            f(&out[..distinct])
         })
     }
 
@@ -1600,6 +1617,34 @@ mod tests {
             want.sort_by_key(|e| e.0); // stable, like the radix sort
             radix_sort_by_key(&mut v, &mut Vec::new());
             assert_eq!(v, want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn count_runs_counts_each_run_once_after_a_longer_text() {
+        let kind_of = |h: u64| if h % 2 == 0 { Kind::Word } else { Kind::Bigram };
+        let occurrences = |hashes: &[u64]| -> Vec<(u64, Kind, f32)> {
+            hashes.iter().map(|&h| (h, kind_of(h), h as f32 / 8.0)).collect()
+        };
+        // The naive way: one feature per distinct hash, counted.
+        let naive = |sorted: &[(u64, Kind, f32)]| -> Vec<Feature> {
+            let mut out: Vec<Feature> = Vec::new();
+            for &(hash, kind, background) in sorted {
+                match out.last_mut() {
+                    Some(last) if last.hash == hash => last.tf += 1,
+                    _ => out.push(Feature { hash, kind, tf: 1, background }),
+                }
+            }
+            out
+        };
+        // The buffer is reused: a long text first, then shorter ones, then an empty one.
+        let mut out = Vec::new();
+        for hashes in
+            [vec![1, 1, 2, 3, 3, 3, 5, 8, 8, 13, 21, 21, 21, 21], vec![7], vec![4, 4, 4], vec![0, 1, 2, 3], vec![]]
+        {
+            let sorted = occurrences(&hashes);
+            let n = count_runs(&sorted, &mut out);
+            assert_eq!(out[..n], naive(&sorted)[..], "{hashes:?}");
         }
     }
 

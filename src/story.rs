@@ -1191,7 +1191,10 @@ const WEIGHT_MEMO_BITS: u32 = 14;
 #[derive(Debug, Default)]
 pub struct WeightMemo {
     slots: Vec<MemoSlot>,
-    weights: Vec<(f32, bool)>,
+    /// Each feature's weight and whether another document holds it too.
+    weights: Vec<(f64, bool)>,
+    split: KindSplit,
+    entries: Vec<(u64, f32)>,
 }
 
 /// A [`WeightMemo`] entry; `df` 0 marks an empty one (a counted feature has df >= 1).
@@ -1229,40 +1232,42 @@ impl Weighting {
         if memo.slots.is_empty() {
             memo.slots.resize(1 << WEIGHT_MEMO_BITS, MemoSlot::default());
         }
-        let WeightMemo { slots, weights } = memo;
+        let WeightMemo { slots, weights, split, entries } = memo;
+        split.split(features);
         weights.clear();
-        let (mut norm, mut shared) = (0.0f64, 0);
-        for (i, f) in features.iter().enumerate() {
-            // Bigrams rarely recur: they are looked up in the tables, a few ahead so that the
-            // cache misses overlap.
-            if let Some(next) = features.get(i + AHEAD).filter(|n| n.kind == Kind::Bigram) {
-                df.shard(next.hash).counts.prefetch(next.hash);
+        weights.resize(features.len(), (0.0, false));
+        // Bigrams rarely recur: they are looked up in the tables, a few ahead so that the cache
+        // misses overlap.
+        for (j, &i) in split.bigrams.iter().enumerate() {
+            if let Some(&next) = split.bigrams.get(j + AHEAD) {
+                let next = features[next as usize].hash;
+                df.shard(next).counts.prefetch(next);
             }
-            let (d, idf2) = if f.kind == Kind::Bigram {
+            let f = &features[i as usize];
+            let d = df.get(f.hash);
+            weights[i as usize] = (tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER), d >= 2);
+        }
+        for &i in &split.words {
+            let f = &features[i as usize];
+            let slot = &mut slots[(f.hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize];
+            if slot.df == 0 || slot.hash != f.hash {
                 let d = df.get(f.hash);
-                (d, self.idf(d, f.background).powi(IDF_POWER))
-            } else {
-                let slot = &mut slots[(f.hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize];
-                if slot.df == 0 || slot.hash != f.hash {
-                    let d = df.get(f.hash);
-                    *slot = MemoSlot { hash: f.hash, df: d, idf2: self.idf(d, f.background).powi(IDF_POWER) };
-                }
-                (slot.df, slot.idf2)
-            };
-            let w = tf_weight(f.tf) * idf2;
-            norm += w * w;
-            weights.push((w as f32, d >= 2));
-            shared += usize::from(d >= 2);
-        }
-        let norm = norm.sqrt().max(f64::MIN_POSITIVE);
-        // Exactly as large as it needs to be: a block of these is held during verification.
-        let mut v = Vector::with_capacity(shared);
-        for (f, &(w, keep)) in features.iter().zip(weights.iter()) {
-            if keep {
-                v.push((f.hash, (w as f64 / norm) as f32));
+                *slot = MemoSlot { hash: f.hash, df: d, idf2: self.idf(d, f.background).powi(IDF_POWER) };
             }
+            weights[i as usize] = (tf_weight(f.tf) * slot.idf2, slot.df >= 2);
         }
-        v
+        // Summed in feature order.
+        let norm = weights.iter().fold(0.0f64, |sum, &(w, _)| sum + w * w).sqrt().max(f64::MIN_POSITIVE);
+        // The shared entries, gathered without a branch on each (every entry is written, the
+        // next one overwrites it unless it is kept), then copied out at their exact size: a
+        // block of these is held during verification.
+        entries.resize(features.len() + 1, (0, 0.0));
+        let mut kept = 0;
+        for (f, &(w, keep)) in features.iter().zip(weights.iter()) {
+            entries[kept] = (f.hash, ((w as f32) as f64 / norm) as f32);
+            kept += usize::from(keep);
+        }
+        entries[..kept].to_vec()
     }
 
     /// The unit vector (1 + ln tf) x idf^2 of a document's features.
@@ -1298,8 +1303,37 @@ pub const DEFAULT_MAX_BUCKET: usize = 100;
 pub type Sketched = Vec<(u64, f32)>;
 
 /// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
-/// from, and idf^2 by background share.
-type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>);
+/// from, idf^2 by background share, and the positions of the features split by kind.
+type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>, KindSplit);
+
+/// Positions of a document's features, bigrams apart from the others, made without a branch on
+/// each feature's kind (kinds come in no order once features are sorted by hash, so such a
+/// branch would be mispredicted on a large share of features).
+#[derive(Debug, Default)]
+struct KindSplit {
+    words: Vec<u32>,
+    bigrams: Vec<u32>,
+}
+
+impl KindSplit {
+    /// Splits `features` (fewer than 2^32).
+    fn split(&mut self, features: &[Feature]) {
+        let n = features.len();
+        self.words.resize(n + 1, 0);
+        self.bigrams.resize(n + 1, 0);
+        let (mut w, mut b) = (0, 0);
+        for (i, f) in features.iter().enumerate() {
+            let bigram = f.kind == Kind::Bigram;
+            // Both written; only the one of the feature's kind is kept (the other is overwritten).
+            self.words[w] = i as u32;
+            self.bigrams[b] = i as u32;
+            w += usize::from(!bigram);
+            b += usize::from(bigram);
+        }
+        self.words.truncate(w);
+        self.bigrams.truncate(b);
+    }
+}
 
 /// A document's story sketch: the `max` heaviest word, name and number features of `features`
 /// (sorted by hash, as [`StoryFeaturizer::features`] makes them), weighted by the background
@@ -1316,7 +1350,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         static RANKED: std::cell::RefCell<SketchBuffers> = std::cell::RefCell::new(Default::default());
     }
     RANKED.with(|buffers| {
-        let (weights, ranked, picked, memo) = &mut *buffers.borrow_mut();
+        let (weights, ranked, picked, memo, split) = &mut *buffers.borrow_mut();
         let background = Weighting { docs: 0 };
         // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
         // 2^14 slots (256 KiB) hold most of a corpus's word shares (14.5k distinct in 10k
@@ -1333,31 +1367,30 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
             }
             slot.1
         };
+        split.split(features);
         weights.clear();
-        let mut norm = 0.0f64;
-        for f in features {
-            // A bigram's share (the product of its words') rarely recurs: not worth a memo slot.
-            let idf2 = if f.kind == Kind::Bigram {
-                background.idf(0, f.background).powi(IDF_POWER)
-            } else {
-                idf2(f.background)
-            };
-            let w = (tf_weight(f.tf) * idf2) as f32;
-            norm += w as f64 * w as f64;
-            weights.push(w);
+        weights.resize(features.len(), 0.0);
+        for &i in &split.words {
+            let f = &features[i as usize];
+            weights[i as usize] = (tf_weight(f.tf) * idf2(f.background)) as f32;
         }
-        let norm = norm.sqrt();
+        // A bigram's share (the product of its words') rarely recurs: not worth a memo slot.
+        for &i in &split.bigrams {
+            let f = &features[i as usize];
+            weights[i as usize] = (tf_weight(f.tf) * background.idf(0, f.background).powi(IDF_POWER)) as f32;
+        }
+        // Summed in feature order.
+        let norm = weights.iter().map(|&w| w as f64 * w as f64).fold(0.0f64, |sum, x| sum + x).sqrt();
         // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
         // are positive, so their bits order like the numbers) above the feature's position
         // (features are sorted by hash, so positions order like hashes; a text under 4 GiB has
         // fewer than 2^32 features). Kept in that order.
         ranked.clear();
-        for (i, (f, &w)) in features.iter().zip(weights.iter()).enumerate() {
-            if f.kind != Kind::Bigram {
-                let w = if norm > 0.0 { (w as f64 / norm) as f32 } else { w };
-                ranked.push(((!w.to_bits()) as u64) << 32 | i as u64);
-            }
-        }
+        ranked.extend(split.words.iter().map(|&i| {
+            let w = weights[i as usize];
+            let w = if norm > 0.0 { (w as f64 / norm) as f32 } else { w };
+            ((!w.to_bits()) as u64) << 32 | i as u64
+        }));
         // The keys are distinct (the positions are): the `max` smallest are those up to the
         // max-th, and taking them in order leaves them sorted by hash.
         let last = if ranked.len() > max {
@@ -1873,6 +1906,23 @@ mod tests {
                 assert!((a.1 - b.1).abs() < 1e-6, "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn kind_split_keeps_each_position_once_in_order_after_a_longer_list() {
+        let feature = |kind| Feature { hash: 1, kind, tf: 1, background: 0.5 };
+        let mut split = KindSplit::default();
+        let long: Vec<Feature> =
+            [Kind::Bigram, Kind::Word, Kind::Bigram, Kind::Bigram, Kind::Name, Kind::Number, Kind::Bigram]
+                .into_iter()
+                .map(feature)
+                .collect();
+        split.split(&long);
+        assert_eq!((split.words.as_slice(), split.bigrams.as_slice()), (&[1, 4, 5][..], &[0, 2, 3, 6][..]));
+        split.split(&[feature(Kind::Word), feature(Kind::Word)]);
+        assert_eq!((split.words.as_slice(), split.bigrams.as_slice()), (&[0, 1][..], &[][..]));
+        split.split(&[]);
+        assert!(split.words.is_empty() && split.bigrams.is_empty());
     }
 
     #[test]

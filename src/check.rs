@@ -135,7 +135,8 @@ pub fn check(
             }
             if story {
                 let mut dot: ahash::AHashMap<u32, f32> = ahash::AHashMap::new();
-                for &(h, w) in &signed.sketches[d] {
+                let (hashes, weights) = signed.sketches.get(d);
+                for (&h, &w) in hashes.iter().zip(weights) {
                     if index.sketch_bucket(h) > config.story.max_bucket {
                         continue;
                     }

@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
-use crate::story::{Counts, Sketched};
+use crate::story::{Counts, Sketches};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,14 +176,14 @@ fn part(h: u64) -> usize {
 /// count links. Only those (a small share: most sketch features are in one sketch or in too
 /// many) are ever written out and sorted; the groups' sorted lists, in range order, are the
 /// result.
-fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usize) {
+fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize) {
     let bounds = part_groups();
     let ranges: Vec<std::ops::Range<usize>> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
     let groups: Vec<(Vec<Entry>, usize)> = ranges
         .into_par_iter()
         .map(|range| {
             let mut counts = Counts::default();
-            for &(h, _) in sketches.iter().flatten() {
+            for h in sketches.all_hashes() {
                 if range.contains(&part(h)) {
                     match counts.get_mut(h) {
                         Some(n) => *n += 1,
@@ -193,8 +193,8 @@ fn linked_entries(sketches: &[Sketched], max_bucket: usize) -> (Vec<Entry>, usiz
             }
             let oversized = counts.iter().filter(|&(_, n)| n as usize > max_bucket).count();
             let mut kept = Vec::new();
-            for (d, s) in sketches.iter().enumerate() {
-                for &(h, w) in s {
+            for (d, (hashes, weights)) in sketches.iter().enumerate() {
+                for (&h, &w) in hashes.iter().zip(weights) {
                     if range.contains(&part(h)) {
                         let n = counts.get(h).unwrap_or(0) as usize;
                         if n > 1 && n <= max_bucket {
@@ -236,9 +236,9 @@ fn part_groups() -> Vec<usize> {
 /// The sum is the one of the straightforward method (for each document, the products with
 /// every later document of each of its buckets, in feature order, sorted by document, each run
 /// summed in f32): see `Shared` for how it is found without that sort.
-pub fn weighted_candidates(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
+pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
     let n = sketches.len();
-    debug_assert!(sketches.iter().all(|s| s.windows(2).all(|w| w[0].0 < w[1].0)), "sketches sorted and distinct");
+    debug_assert!(sketches.iter().all(|(h, _)| h.windows(2).all(|w| w[0] < w[1])), "sketches sorted and distinct");
     let (entries, oversized_buckets) = linked_entries(sketches, max_bucket);
     assert!(entries.len() < u32::MAX as usize, "{} linked sketch entries do not fit u32 indices", entries.len());
 
@@ -434,6 +434,7 @@ pub fn union(x: &[Candidate], y: &[Candidate]) -> Vec<Candidate> {
 mod tests {
     use super::*;
     use crate::minhash::MinHasher;
+    use crate::story::Sketched;
 
     #[test]
     fn optimal_banding_puts_the_steep_part_near_the_threshold() {
@@ -479,6 +480,7 @@ mod tests {
             vec![(3, 0.1), (8, 0.9)],           // shares 3 with doc 0 only: 0.01
             vec![(9, 0.5), (7, 0.5)],           // shares 9 with doc 1: 0.25
         ];
+        let sketches: Sketches = sketches.into_iter().collect();
         let (c, stats) = weighted_candidates(&sketches, 0.02, 100);
         assert_eq!(c, vec![Candidate { a: 0, b: 1 }, Candidate { a: 1, b: 3 }]);
         assert_eq!(stats.oversized_buckets, 0);
@@ -502,7 +504,7 @@ mod tests {
                 s
             })
             .collect();
-        let (fast, _) = weighted_candidates(&sketches, 0.05, 10_000);
+        let (fast, _) = weighted_candidates(&sketches.iter().collect(), 0.05, 10_000);
         let mut brute = Vec::new();
         for a in 0..300u32 {
             for b in a + 1..300 {
@@ -575,7 +577,7 @@ mod tests {
                 })
                 .collect();
             for (min_dot, max_bucket) in [(0.02, 10_000), (0.04, 10_000), (0.06, 20), (0.0901, 5), (0.3, 10_000)] {
-                let (fast, stats) = weighted_candidates(&sketches, min_dot, max_bucket);
+                let (fast, stats) = weighted_candidates(&sketches.iter().collect(), min_dot, max_bucket);
                 let naive = weighted_candidates_naive(&sketches, min_dot, max_bucket);
                 assert_eq!(fast, naive, "seed {seed}, min_dot {min_dot}, max_bucket {max_bucket}");
                 assert_eq!(stats.pairs, naive.len());
@@ -605,7 +607,7 @@ mod tests {
             let expected: Vec<(u64, u32)> =
                 runs.iter().filter(|r| r.len() > 1 && r.len() <= max_bucket).flat_map(|r| r.iter().copied()).collect();
             let oversized = runs.iter().filter(|r| r.len() > max_bucket).count();
-            let (entries, got_oversized) = linked_entries(&sketches, max_bucket);
+            let (entries, got_oversized) = linked_entries(&sketches.iter().collect(), max_bucket);
             let got: Vec<(u64, u32)> = entries.iter().map(|e| (e.h, e.d)).collect();
             assert_eq!(got, expected, "max_bucket {max_bucket}");
             assert_eq!(got_oversized, oversized, "max_bucket {max_bucket}");

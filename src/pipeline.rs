@@ -441,7 +441,7 @@ impl Pipeline {
                         Sketch::Story { keys, features, sketch } => {
                             r.keys.extend_from_slice(&keys);
                             batch_features.push(features);
-                            r.sketches.push(sketch);
+                            r.sketches.push(&sketch);
                         }
                     }
                     r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date, text_hash });
@@ -760,7 +760,7 @@ pub struct Signed {
     /// temporary folder (only a scan spills; [`Pipeline::read`] never does).
     pub spilled: Option<SpilledKeys>,
     /// Story level: each document's sketch (empty at copy level).
-    pub sketches: Vec<Sketched>,
+    pub sketches: story::Sketches,
     /// Documents with at least one feature (the others cannot match anything).
     pub eligible: Vec<bool>,
     /// Story level: document frequencies of story features.

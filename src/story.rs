@@ -1302,6 +1302,80 @@ pub const DEFAULT_MAX_BUCKET: usize = 100;
 /// A story sketch: (feature hash, weight in the unit vector), sorted by hash.
 pub type Sketched = Vec<(u64, f32)>;
 
+/// Entries of one [`Sketches`] chunk (12 MiB of them).
+const SKETCH_CHUNK: usize = 1 << 20;
+
+/// Many documents' sketches, document after document: the hashes and weights end to end in
+/// chunks of at most [`SKETCH_CHUNK`] entries (a sketch never straddles two), 12 bytes an
+/// entry. A `Vec` per document would take 16 (a `(u64, f32)` is padded), plus the vector and
+/// the allocator's rounding, and a flat pair of vectors would copy everything as it grows.
+#[derive(Debug, Default, Clone)]
+pub struct Sketches {
+    chunks: Vec<SketchChunk>,
+    /// Per document: its chunk, and where its entries start and end in it.
+    spans: Vec<(u32, u32, u32)>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct SketchChunk {
+    hashes: Vec<u64>,
+    weights: Vec<f32>,
+}
+
+impl Sketches {
+    /// Adds the next document's sketch.
+    pub fn push(&mut self, sketch: &[(u64, f32)]) {
+        let fits =
+            self.chunks.last().is_some_and(|c| c.hashes.len() + sketch.len() <= SKETCH_CHUNK.max(c.hashes.capacity()));
+        if !fits {
+            let room = SKETCH_CHUNK.max(sketch.len());
+            self.chunks.push(SketchChunk { hashes: Vec::with_capacity(room), weights: Vec::with_capacity(room) });
+        }
+        let at = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[at];
+        let start = chunk.hashes.len();
+        chunk.hashes.extend(sketch.iter().map(|e| e.0));
+        chunk.weights.extend(sketch.iter().map(|e| e.1));
+        self.spans.push((at as u32, start as u32, chunk.hashes.len() as u32));
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Document `d`'s sketch: its feature hashes (sorted) and their weights.
+    pub fn get(&self, d: usize) -> (&[u64], &[f32]) {
+        let (chunk, start, end) = self.spans[d];
+        let chunk = &self.chunks[chunk as usize];
+        (&chunk.hashes[start as usize..end as usize], &chunk.weights[start as usize..end as usize])
+    }
+
+    /// Every document's [`Sketches::get`], in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u64], &[f32])> + '_ {
+        (0..self.len()).map(|d| self.get(d))
+    }
+
+    /// The feature hashes of every sketch, documents in no particular grouping.
+    pub fn all_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.chunks.iter().flat_map(|c| c.hashes.iter().copied())
+    }
+}
+
+impl<S: AsRef<[(u64, f32)]>> FromIterator<S> for Sketches {
+    fn from_iter<I: IntoIterator<Item = S>>(sketches: I) -> Self {
+        let mut all = Sketches::default();
+        for s in sketches {
+            all.push(s.as_ref());
+        }
+        all
+    }
+}
+
 /// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
 /// from, idf^2 by background share, and the positions of the features split by kind.
 type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>, KindSplit);

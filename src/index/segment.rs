@@ -202,8 +202,8 @@ impl SegmentData {
             })
             .collect();
         if sketch > 0 {
-            for (d, s) in signed.sketches.iter().enumerate() {
-                let mut top: Vec<(u64, f32)> = s.clone();
+            for (d, (hashes, weights)) in signed.sketches.iter().enumerate() {
+                let mut top: Vec<(u64, f32)> = hashes.iter().copied().zip(weights.iter().copied()).collect();
                 let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
                 if top.len() > sketch {
                     top.select_nth_unstable_by(sketch, heavier_first);

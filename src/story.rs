@@ -1306,7 +1306,7 @@ pub type Sketched = Vec<(u64, f32)>;
 const SKETCH_CHUNK: usize = 1 << 20;
 
 /// Many documents' sketches, document after document: the hashes and weights end to end in
-/// chunks of at most [`SKETCH_CHUNK`] entries (a sketch never straddles two), 12 bytes an
+/// chunks of at most 2^20 entries (a sketch never straddles two), 12 bytes an
 /// entry. A `Vec` per document would take 16 (a `(u64, f32)` is padded), plus the vector and
 /// the allocator's rounding, and a flat pair of vectors would copy everything as it grows.
 #[derive(Debug, Default, Clone)]

@@ -1360,7 +1360,7 @@ impl Sketches {
         (0..self.len()).map(|d| self.get(d))
     }
 
-    /// The feature hashes of every sketch, documents in no particular grouping.
+    /// The feature hashes of every sketch, in document order, without telling documents apart.
     pub fn all_hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.chunks.iter().flat_map(|c| c.hashes.iter().copied())
     }
@@ -1997,6 +1997,31 @@ mod tests {
         assert_eq!((split.words.as_slice(), split.bigrams.as_slice()), (&[0, 1][..], &[][..]));
         split.split(&[]);
         assert!(split.words.is_empty() && split.bigrams.is_empty());
+    }
+
+    #[test]
+    fn sketches_give_back_every_sketch_across_chunks() {
+        // Sketches of 0 to 150 entries, past the first chunk, then one larger than a chunk, then
+        // small ones again.
+        let mut next = random_hashes(17);
+        let mut want: Vec<Sketched> = Vec::new();
+        let mut total = 0;
+        while total < SKETCH_CHUNK + 5_000 {
+            let s: Sketched = (0..next() % 151).map(|i| (next(), i as f32)).collect();
+            total += s.len();
+            want.push(s);
+        }
+        want.push((0..SKETCH_CHUNK as u64 + 3).map(|h| (h, 0.5)).collect());
+        want.extend((0..3u64).map(|d| vec![(d, 1.0); d as usize]));
+        let table: Sketches = want.iter().collect();
+        assert_eq!(table.len(), want.len());
+        assert!(table.chunks.len() >= 3, "{} chunks", table.chunks.len());
+        for (d, (hashes, weights)) in table.iter().enumerate() {
+            let got: Sketched = hashes.iter().copied().zip(weights.iter().copied()).collect();
+            assert_eq!(got, want[d], "document {d}");
+        }
+        let all: Vec<u64> = table.all_hashes().collect();
+        assert_eq!(all, want.iter().flatten().map(|e| e.0).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -171,9 +171,9 @@ fn part(h: u64) -> usize {
 /// The sketch entries of the features in 2 to `max_bucket` sketches (the buckets that make
 /// pairs), sorted by feature then document, and how many features are in more than `max_bucket`.
 ///
-/// Each thread owns a range of features (a group of partitions) and reads every sketch twice:
-/// first counting the sketches that hold each of its features, then keeping the entries whose
-/// count links. Only those (a small share: most sketch features are in one sketch or in too
+/// Each thread owns a range of features (a group of partitions) and reads its stretch of every
+/// sketch twice: first counting the sketches that hold each of its features, then keeping the
+/// entries whose count links. Only those (a small share: most sketch features are in one sketch or in too
 /// many) are ever written out and sorted; the groups' sorted lists, in range order, are the
 /// result.
 fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize) {
@@ -182,9 +182,20 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
     let groups: Vec<(Vec<Entry>, usize)> = ranges
         .into_par_iter()
         .map(|range| {
+            // A sketch is sorted by feature, so the thread's features are one stretch of it:
+            // found by binary search, rather than asking of every entry whether it is the
+            // thread's (a branch as good as random).
+            let stretch: Vec<(u32, u32)> = sketches
+                .iter()
+                .map(|(h, _)| {
+                    let lo = h.partition_point(|&x| part(x) < range.start);
+                    let hi = lo + h[lo..].partition_point(|&x| part(x) < range.end);
+                    (lo as u32, hi as u32)
+                })
+                .collect();
             let mut counts = Counts::default();
-            for h in sketches.all_hashes() {
-                if range.contains(&part(h)) {
+            for ((hashes, _), &(lo, hi)) in sketches.iter().zip(&stretch) {
+                for &h in &hashes[lo as usize..hi as usize] {
                     match counts.get_mut(h) {
                         Some(n) => *n += 1,
                         None => counts.insert(h, 1),
@@ -193,13 +204,12 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
             }
             let oversized = counts.iter().filter(|&(_, n)| n as usize > max_bucket).count();
             let mut kept = Vec::new();
-            for (d, (hashes, weights)) in sketches.iter().enumerate() {
-                for (&h, &w) in hashes.iter().zip(weights) {
-                    if range.contains(&part(h)) {
-                        let n = counts.get(h).unwrap_or(0) as usize;
-                        if n > 1 && n <= max_bucket {
-                            kept.push(Entry { h, d: d as u32, w });
-                        }
+            for (d, ((hashes, weights), &(lo, hi))) in sketches.iter().zip(&stretch).enumerate() {
+                let (lo, hi) = (lo as usize, hi as usize);
+                for (&h, &w) in hashes[lo..hi].iter().zip(&weights[lo..hi]) {
+                    let n = counts.get(h).unwrap_or(0) as usize;
+                    if n > 1 && n <= max_bucket {
+                        kept.push(Entry { h, d: d as u32, w });
                     }
                 }
             }

@@ -249,10 +249,14 @@ impl Pipeline {
         let mut out = ScanOutput { docs, pairs: Vec::new(), clusters: Vec::new(), problems, stats, df };
         let (pairs, clusters) = match self.config.level {
             Level::Copy => {
-                let (verified, reads) =
-                    self.per_pair(inputs, &out.docs, &cands, &|text, s| self.shingle_set(text, s), &|c, a, b| {
-                        self.verifier.verify(c, a, b)
-                    })?;
+                let (verified, reads) = self.per_pair(
+                    inputs,
+                    &out.docs,
+                    &cands,
+                    &|_, text, s| self.shingle_set(text, s),
+                    &|d| out.docs[d as usize].features as usize,
+                    &|c, a, b| self.verifier.verify(c, a, b),
+                )?;
                 out.stats.reread_docs = reads;
                 let pairs: Vec<Scored> = verified.into_iter().flatten().collect();
                 out.stats.timings.push(("verify", started.elapsed()));
@@ -265,36 +269,65 @@ impl Pipeline {
             }
             Level::Story => {
                 // Cosine on the candidates' weighted vectors; the copy-level figures only for the
-                // pairs that are linked (every copy is: it shares nearly all features).
+                // pairs that are linked: similar enough, or a copy-level candidate (every copy is:
+                // it shares nearly all features). The documents of copy-level candidates get their
+                // shingles made in the same reading as their vectors; a pair linked by its story
+                // alone whose documents lack them is read again for them.
                 let weighting = self.weighting(out.docs.len());
-                let (sims, reads) = self.per_pair(
+                let floor = self.config.story.floor;
+                let mut copy_doc = vec![false; out.docs.len()];
+                for c in &copy_candidates {
+                    copy_doc[c.a as usize] = true;
+                    copy_doc[c.b as usize] = true;
+                }
+                let copy_candidate = |c: &Candidate| copy_candidates.binary_search(c).is_ok();
+                let features = |d: u32| out.docs[d as usize].features as usize;
+                let (first, reads) = self.per_pair(
                     inputs,
                     &out.docs,
                     &cands,
-                    &|text, s| self.story_vector(text, &weighting, &out, s),
-                    &|_, a, b| story::cosine(a, b),
+                    &|d, text, s| {
+                        let vector = self.story_vector(text, &weighting, &out, s);
+                        (vector, copy_doc[d as usize].then(|| self.shingle_set(text, s)))
+                    },
+                    &|d| features(d) * (1 + usize::from(copy_doc[d as usize])),
+                    &|c, (va, sa), (vb, sb)| {
+                        let sim = story::cosine(va, vb);
+                        let linked = sim >= floor || copy_candidate(&c);
+                        let overlap = match (sa, sb) {
+                            (Some(a), Some(b)) if linked => Some(Overlap::of(a, b)),
+                            _ => None,
+                        };
+                        (sim, linked, overlap)
+                    },
                 )?;
-                out.stats.reread_docs = reads;
-                // Linked: similar enough, or a copy-level candidate (checked as a copy below).
-                let floor = self.config.story.floor;
-                let linked: Vec<(Candidate, f64)> = cands
+                let unread: Vec<Candidate> = cands
                     .iter()
-                    .zip(sims)
-                    .filter(|&(c, sim)| sim >= floor || copy_candidates.binary_search(c).is_ok())
-                    .map(|(&c, sim)| (c, sim))
+                    .zip(&first)
+                    .filter(|(_, (_, linked, overlap))| *linked && overlap.is_none())
+                    .map(|(&c, _)| c)
                     .collect();
-                let linked_pairs: Vec<Candidate> = linked.iter().map(|x| x.0).collect();
-                let (overlaps, _) = self.per_pair(
+                let (more, more_reads) = self.per_pair(
                     inputs,
                     &out.docs,
-                    &linked_pairs,
-                    &|text, s| self.shingle_set(text, s),
+                    &unread,
+                    &|_, text, s| self.shingle_set(text, s),
+                    &features,
                     &|_, a, b| Overlap::of(a, b),
                 )?;
-                let scored: Vec<(Scored, bool)> = linked
+                out.stats.reread_docs = reads + more_reads;
+                let mut more = more.into_iter();
+                let linked: Vec<(Candidate, f64, Overlap)> = cands
                     .iter()
-                    .zip(overlaps)
-                    .filter_map(|(&(c, sim), overlap)| {
+                    .zip(first)
+                    .filter(|(_, (_, linked, _))| *linked)
+                    .map(|(&c, (sim, _, overlap))| {
+                        (c, sim, overlap.unwrap_or_else(|| more.next().expect("one overlap per pair read again")))
+                    })
+                    .collect();
+                let scored: Vec<(Scored, bool)> = linked
+                    .into_iter()
+                    .filter_map(|(c, sim, overlap)| {
                         let copy = self.verifier.is_copy(&overlap);
                         let relation = relation_of(&overlap, copy);
                         (copy || sim >= floor).then(|| {
@@ -558,17 +591,19 @@ impl Pipeline {
         self.story.with_features(text, |features| weighting.shared_vector(features, &scan.df, &mut s.weights))
     }
 
-    /// `score(pair, item(a), item(b))` for every pair, in order, where `item` is computed from
-    /// a document's re-read text. Documents are read again in blocks whose items stay within
-    /// [`Config::verify_block`] (estimated from [`Doc::features`]), so memory is bounded
-    /// however many candidates there are; a document with pairs in several blocks is read once
-    /// per block. Also returns the number of document reads.
+    /// `score(pair, item(a), item(b))` for every pair, in order, where `item(d, text)` is
+    /// computed from document d's re-read text. Documents are read again in blocks whose items
+    /// stay within [`Config::verify_block`] values (`size(d)`: the values document d's item
+    /// holds, as estimated by the caller from [`Doc::features`]), so memory is bounded however
+    /// many candidates there are; a document with pairs in several blocks is read once per
+    /// block. Also returns the number of document reads.
     fn per_pair<T: Send + Sync, R: Send>(
         &self,
         inputs: &Inputs,
         docs: &[Doc],
         pairs: &[Candidate],
-        item: &(dyn Fn(&str, &mut Scratch) -> T + Sync),
+        item: &(dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
+        size: &(dyn Fn(u32) -> usize + Sync),
         score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
     ) -> Result<(Vec<R>, usize)> {
         let mut out: Vec<R> = Vec::with_capacity(pairs.len());
@@ -578,14 +613,13 @@ impl Pipeline {
         let mut start = 0;
         while start < pairs.len() {
             // Grow the block while its documents' features fit (always at least one pair).
-            let (mut end, mut size, mut which) = (start, 0usize, Vec::new());
+            let (mut end, mut held, mut which) = (start, 0usize, Vec::new());
             while end < pairs.len() {
                 let c = pairs[end];
                 // A pair's two documents differ, so each is new to the block or not on its own.
                 let new = |d: u32| block_of[d as usize] != block;
-                let extra: usize =
-                    [c.a, c.b].into_iter().filter(|&d| new(d)).map(|d| docs[d as usize].features.max(1) as usize).sum();
-                if end > start && size + extra > self.config.verify_block {
+                let extra: usize = [c.a, c.b].into_iter().filter(|&d| new(d)).map(|d| size(d).max(1)).sum();
+                if end > start && held + extra > self.config.verify_block {
                     break;
                 }
                 for d in [c.a, c.b] {
@@ -594,7 +628,7 @@ impl Pipeline {
                         which.push(d);
                     }
                 }
-                size += extra;
+                held += extra;
                 end += 1;
             }
             which.sort_unstable();
@@ -615,11 +649,11 @@ impl Pipeline {
         inputs: &Inputs,
         docs: &[Doc],
         which: Vec<u32>,
-        f: &(dyn Fn(&str, &mut Scratch) -> T + Sync),
+        f: &(dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
     ) -> Result<Indexed<T>> {
         let items: Vec<T> = which
             .par_iter()
-            .map_init(Scratch::default, |s, &d| Ok(f(&inputs.reread(docs[d as usize].location)?, s)))
+            .map_init(Scratch::default, |s, &d| Ok(f(d, &inputs.reread(docs[d as usize].location)?, s)))
             .collect::<Result<_>>()?;
         let mut slot = vec![u32::MAX; docs.len()];
         for (i, &d) in which.iter().enumerate() {
@@ -646,10 +680,12 @@ impl Pipeline {
                 inputs,
                 docs,
                 against,
-                &|text, s| {
+                &|_, text, s| {
                     let vector = if story { self.story_vector(text, weighting, scan, s) } else { Vector::new() };
                     (self.shingle_set(text, s), vector)
                 },
+                // Shingles, and at story level a vector too.
+                &|d| docs[d as usize].features as usize * (1 + usize::from(story)),
                 &|_, (sa, va), (sb, vb)| {
                     let overlap = Overlap::of(sa, sb);
                     if story {

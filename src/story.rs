@@ -1325,11 +1325,12 @@ struct SketchChunk {
 impl Sketches {
     /// Adds the next document's sketch.
     pub fn push(&mut self, sketch: &[(u64, f32)]) {
-        let fits =
-            self.chunks.last().is_some_and(|c| c.hashes.len() + sketch.len() <= SKETCH_CHUNK.max(c.hashes.capacity()));
+        // Within both vectors' room: nothing is moved.
+        let room = |c: &SketchChunk| c.hashes.capacity().min(c.weights.capacity());
+        let fits = self.chunks.last().is_some_and(|c| c.hashes.len() + sketch.len() <= room(c));
         if !fits {
-            let room = SKETCH_CHUNK.max(sketch.len());
-            self.chunks.push(SketchChunk { hashes: Vec::with_capacity(room), weights: Vec::with_capacity(room) });
+            let size = SKETCH_CHUNK.max(sketch.len());
+            self.chunks.push(SketchChunk { hashes: Vec::with_capacity(size), weights: Vec::with_capacity(size) });
         }
         let at = self.chunks.len() - 1;
         let chunk = &mut self.chunks[at];

@@ -1360,11 +1360,6 @@ impl Sketches {
     pub fn iter(&self) -> impl Iterator<Item = (&[u64], &[f32])> + '_ {
         (0..self.len()).map(|d| self.get(d))
     }
-
-    /// The feature hashes of every sketch, in document order, without telling documents apart.
-    pub fn all_hashes(&self) -> impl Iterator<Item = u64> + '_ {
-        self.chunks.iter().flat_map(|c| c.hashes.iter().copied())
-    }
 }
 
 impl<S: AsRef<[(u64, f32)]>> FromIterator<S> for Sketches {
@@ -2021,8 +2016,6 @@ mod tests {
             let got: Sketched = hashes.iter().copied().zip(weights.iter().copied()).collect();
             assert_eq!(got, want[d], "document {d}");
         }
-        let all: Vec<u64> = table.all_hashes().collect();
-        assert_eq!(all, want.iter().flatten().map(|e| e.0).collect::<Vec<u64>>());
     }
 
     #[test]

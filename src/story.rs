@@ -1139,10 +1139,14 @@ impl BloomPart {
         let bits = 1u64 << log2_bits;
         BloomPart { bits: vec![0; (bits / 64) as usize], mask: bits - 1, items: 0, capacity: (bits / 10) as usize }
     }
-    fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
+    /// The first probe and the step between probes of `h`.
+    fn start(&self, h: u64) -> (u64, u64) {
         // Features are hashes already, but re-mixed so that structured inputs spread too.
         let h = mix(h.wrapping_add(GOLDEN));
-        let step = h.rotate_left(32) | 1;
+        (h, h.rotate_left(32) | 1)
+    }
+    fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
+        let (h, step) = self.start(h);
         (0..BLOOM_PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & self.mask)
     }
     fn contains(&self, h: u64) -> bool {
@@ -1161,8 +1165,9 @@ impl Bloom {
             self.parts.push(BloomPart::new(log2));
         }
         let part = self.parts.last_mut().expect("a part exists");
-        let positions: Vec<u64> = part.probes(h).collect();
-        for b in positions {
+        let (h, step) = part.start(h);
+        for i in 0..BLOOM_PROBES {
+            let b = h.wrapping_add(i.wrapping_mul(step)) & part.mask;
             part.bits[(b / 64) as usize] |= 1 << (b % 64);
         }
         part.items += 1;

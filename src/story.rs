@@ -1139,15 +1139,14 @@ impl BloomPart {
         let bits = 1u64 << log2_bits;
         BloomPart { bits: vec![0; (bits / 64) as usize], mask: bits - 1, items: 0, capacity: (bits / 10) as usize }
     }
-    /// The first probe and the step between probes of `h`.
-    fn start(&self, h: u64) -> (u64, u64) {
+    /// The bit positions of `h` (the iterator holds no borrow of the part, so that its bits can
+    /// be set while it runs).
+    fn probes(&self, h: u64) -> impl Iterator<Item = u64> {
         // Features are hashes already, but re-mixed so that structured inputs spread too.
         let h = mix(h.wrapping_add(GOLDEN));
-        (h, h.rotate_left(32) | 1)
-    }
-    fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
-        let (h, step) = self.start(h);
-        (0..BLOOM_PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & self.mask)
+        let step = h.rotate_left(32) | 1;
+        let mask = self.mask;
+        (0..BLOOM_PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(step)) & mask)
     }
     fn contains(&self, h: u64) -> bool {
         self.probes(h).all(|b| self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0)
@@ -1165,9 +1164,7 @@ impl Bloom {
             self.parts.push(BloomPart::new(log2));
         }
         let part = self.parts.last_mut().expect("a part exists");
-        let (h, step) = part.start(h);
-        for i in 0..BLOOM_PROBES {
-            let b = h.wrapping_add(i.wrapping_mul(step)) & part.mask;
+        for b in part.probes(h) {
             part.bits[(b / 64) as usize] |= 1 << (b % 64);
         }
         part.items += 1;

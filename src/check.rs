@@ -201,7 +201,7 @@ pub fn check(
         Vec::new()
     };
     let holds = |f: &[Feature], h: u64| f.binary_search_by_key(&h, |x| x.hash).is_ok();
-    let weight = |h: u64| weighting.idf(index.df(h).unwrap_or(0) + new_count(h), 0.01).powi(story::IDF_POWER);
+    let weight = |h: u64| weighting.rarity(index.df(h).unwrap_or(0) + new_count(h), 0.01);
     let keys = |s: &str| pipeline.story().sentence_keys(s);
     let verifier = pipeline.verifier();
     let score = |a: &Prepared, b: &Prepared, cosine: &dyn Fn() -> f64| -> Option<(Relation, f64, Overlap)> {

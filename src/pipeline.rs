@@ -768,7 +768,7 @@ impl Pipeline {
         let weighting = self.weighting(scan.docs.len());
         let keys = |s: &str| self.story.sentence_keys(s);
         // Features never counted (copy level) weigh by the background alone.
-        let weight = |h: u64| weighting.idf(scan.df(h), 0.01).powi(story::IDF_POWER);
+        let weight = |h: u64| weighting.rarity(scan.df(h), 0.01);
         Ok(evidence::align(&ta, &tb, &keys, &weight, max, 0.2))
     }
 }

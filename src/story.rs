@@ -30,7 +30,7 @@ const UNSEEN_COUNT: f64 = 20_000.0;
 /// Background document share of a number.
 const NUMBER_SHARE: f64 = 0.01;
 /// idf exponent: rare features (names, numbers, rare words) dominate the vectors.
-pub const IDF_POWER: i32 = 2;
+const IDF_POWER: i32 = 2;
 
 /// Kinds of feature; the kind is hashed in, so a name and a word with the same stem differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1192,6 +1192,13 @@ impl Weighting {
         ((n + BACKGROUND_DOCS + 1.0) / (df as f64 + BACKGROUND_DOCS * background as f64 + 0.5)).ln()
     }
 
+    /// The weight of a feature at term frequency 1: [`Weighting::idf`] squared, so that rare
+    /// features (names, numbers, rare words) dominate a vector.
+    #[inline]
+    pub fn rarity(&self, df: u32, background: f32) -> f64 {
+        self.idf(df, background).powi(IDF_POWER)
+    }
+
     /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2 in
     /// `df`): the only ones a cosine with another document can use. The norm is still over all.
     /// `memo` keeps the frequencies and idf^2 of words, names and numbers from one document to
@@ -1214,14 +1221,14 @@ impl Weighting {
             }
             let f = &features[i as usize];
             let d = df.get(f.hash);
-            weights[i as usize] = (tf_weight(f.tf) * self.idf(d, f.background).powi(IDF_POWER), d >= 2);
+            weights[i as usize] = (tf_weight(f.tf) * self.rarity(d, f.background), d >= 2);
         }
         for &i in &split.words {
             let f = &features[i as usize];
             let slot = &mut slots[(f.hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize];
             if slot.df == 0 || slot.hash != f.hash {
                 let d = df.get(f.hash);
-                *slot = MemoSlot { hash: f.hash, df: d, idf2: self.idf(d, f.background).powi(IDF_POWER) };
+                *slot = MemoSlot { hash: f.hash, df: d, idf2: self.rarity(d, f.background) };
             }
             weights[i as usize] = (tf_weight(f.tf) * slot.idf2, slot.df >= 2);
         }
@@ -1244,7 +1251,7 @@ impl Weighting {
         let mut v: Vector = features
             .iter()
             .map(|f| {
-                let w = tf_weight(f.tf) * self.idf(df(f.hash), f.background).powi(IDF_POWER);
+                let w = tf_weight(f.tf) * self.rarity(df(f.hash), f.background);
                 (f.hash, w as f32)
             })
             .collect();
@@ -1402,7 +1409,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
             let bits = share.to_bits();
             let slot = &mut memo[((bits as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_BITS)) as usize];
             if slot.0 != bits {
-                *slot = (bits, background.idf(0, share).powi(IDF_POWER));
+                *slot = (bits, background.rarity(0, share));
             }
             slot.1
         };
@@ -1416,7 +1423,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         // A bigram's share (the product of its words') rarely recurs: not worth a memo slot.
         for &i in &split.bigrams {
             let f = &features[i as usize];
-            weights[i as usize] = (tf_weight(f.tf) * background.idf(0, f.background).powi(IDF_POWER)) as f32;
+            weights[i as usize] = (tf_weight(f.tf) * background.rarity(0, f.background)) as f32;
         }
         // Summed in feature order.
         let norm = weights.iter().map(|&w| w as f64 * w as f64).fold(0.0f64, |sum, x| sum + x).sqrt();

@@ -718,11 +718,15 @@ fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, o
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return out.problem(Problem::new(name, None, ProblemKind::InvalidUtf8));
     };
-    let line_of = |offset: usize| 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count() as u64;
+    // Values come in the order of the text: each one's line is counted on from the last one's
+    // (counting from the start for each would take time quadratic in the file's length).
+    let (mut counted_to, mut line) = (0usize, 1u64);
     let base = text.as_ptr() as usize;
-    let push_value = |out: &mut BatchBuilder, raw: &serde_json::value::RawValue| {
+    let mut push_value = |out: &mut BatchBuilder, raw: &serde_json::value::RawValue| {
         let offset = raw.get().as_ptr() as usize - base;
-        out.push(source, line_of(offset), offset as u64, raw.get().as_bytes());
+        line += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count() as u64;
+        counted_to = offset;
+        out.push(source, line, offset as u64, raw.get().as_bytes());
     };
     if text.trim_start().starts_with('[') {
         match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
@@ -1045,6 +1049,31 @@ mod tests {
         assert!(matches!(lines[0], (Some(2), ProblemKind::MalformedJson(_))));
         assert_eq!(lines[1], (Some(5), ProblemKind::MissingText { field: "text".into() }));
         assert_eq!(lines[2], (Some(6), ProblemKind::NotAnObject));
+    }
+
+    #[test]
+    fn json_values_are_named_by_the_line_they_start_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let array = dir.path().join("a.json");
+        std::fs::write(&array, "[\n {\"id\": \"a\", \"text\": \"one\"},\n\n {\"id\": \"b\"},\n {\"id\": \"c\",\n  \"text\": \"two\"}, 5\n]\n")
+            .unwrap();
+        let stream = dir.path().join("s.json");
+        std::fs::write(&stream, "{\"id\": \"d\", \"text\": \"three\"}\n{\"id\": \"e\"}\n\n\n{\"id\": \"f\"}").unwrap();
+        let (docs, problems, _) = read(&[array, stream]);
+        let ids: Vec<_> = docs.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(ids, ["a", "c", "d"]);
+        let named: Vec<_> =
+            problems.iter().map(|p| (p.file.rsplit('/').next().unwrap(), p.line, p.kind.clone())).collect();
+        let missing = || ProblemKind::MissingText { field: "text".into() };
+        assert_eq!(
+            named,
+            [
+                ("a.json", Some(4), missing()),
+                ("a.json", Some(6), ProblemKind::NotAnObject),
+                ("s.json", Some(2), missing()),
+                ("s.json", Some(5), missing())
+            ]
+        );
     }
 
     #[test]

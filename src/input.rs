@@ -641,7 +641,8 @@ fn read_all(
         let mut reader = Tee { inner: decoded, copy };
         let source = i as u32;
         match format {
-            Format::Text | Format::Json => read_whole(&mut reader, name, source, *format, &mut out),
+            Format::Text => read_text(&mut reader, name, source, &mut out),
+            Format::Json => read_json(&mut reader, name, source, &mut out),
             Format::Jsonl | Format::Parquet => {
                 read_lines(&mut reader, name, source, sidecar_text_field.as_deref(), &mut out)
             }
@@ -694,7 +695,8 @@ fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(SNIFF_BYTES)]).is_some()
 }
 
-fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, out: &mut BatchBuilder) {
+/// A text file: one document, read whole.
+fn read_text(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBuilder) {
     let mut bytes = Vec::new();
     if let Err(e) = reader.read_to_end(&mut bytes) {
         let kind = if bytes.is_empty() {
@@ -711,41 +713,279 @@ fn read_whole(reader: &mut impl Read, name: &str, source: u32, format: Format, o
     if is_binary(&bytes) {
         return out.problem(Problem::new(name, None, ProblemKind::Binary));
     }
-    if format == Format::Text {
-        return out.push(source, 0, 0, &bytes);
-    }
-    // A .json file: one object, several objects one after another, or an array of objects.
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return out.problem(Problem::new(name, None, ProblemKind::InvalidUtf8));
-    };
-    // Values come in the order of the text: each one's line is counted on from the last one's
-    // (counting from the start for each would take time quadratic in the file's length).
-    let (mut counted_to, mut line) = (0usize, 1u64);
-    let base = text.as_ptr() as usize;
-    let mut push_value = |out: &mut BatchBuilder, raw: &serde_json::value::RawValue| {
-        let offset = raw.get().as_ptr() as usize - base;
-        line += memchr::memchr_iter(b'\n', &bytes[counted_to..offset]).count() as u64;
-        counted_to = offset;
-        out.push(source, line, offset as u64, raw.get().as_bytes());
-    };
-    if text.trim_start().starts_with('[') {
-        match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
-            Ok(values) => values.into_iter().for_each(|v| push_value(out, v)),
-            Err(e) => out.problem(Problem::new(name, Some(e.line() as u64), ProblemKind::MalformedJson(e.to_string()))),
+    out.push(source, 0, 0, &bytes)
+}
+
+/// A .json file: an array of documents, or documents one after another (one object, or
+/// several). Read a piece at a time, like a JSONL file: memory holds a piece and the value
+/// being read, never the whole file. Each value is handed on with its byte range and the line
+/// it starts on, to be parsed like a JSONL line; a break in the file's structure (a missing
+/// comma, an unclosed array, a cut-off value) is a problem naming its line, and ends the
+/// file's reading there (the values before it are kept).
+fn read_json(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBuilder) {
+    let split = split_json(reader, BATCH_BYTES / 2, &mut |buf, value| match value {
+        None => !is_binary(buf),
+        Some((offset, line, bytes)) => {
+            out.push(source, line, offset, bytes);
+            true
         }
-        return;
+    });
+    match split {
+        Ok(0) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
+        Ok(_) => {}
+        Err(JsonStop::Refused) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Err(JsonStop::Malformed(line, why)) => {
+            out.problem(Problem::new(name, Some(line), ProblemKind::MalformedJson(why.into())))
+        }
+        Err(JsonStop::Read(line, e)) => {
+            out.problem(Problem::new(name, Some(line), ProblemKind::Truncated(e.to_string())))
+        }
     }
-    let stream = serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
-    for value in stream {
-        match value {
-            Ok(v) => push_value(out, v),
-            Err(e) => {
-                return out.problem(Problem::new(
-                    name,
-                    Some(e.line() as u64),
-                    ProblemKind::MalformedJson(e.to_string()),
-                ));
+}
+
+/// Why [`split_json`] stopped before the end of its input.
+#[derive(Debug)]
+enum JsonStop {
+    /// `visit` refused the input's first piece.
+    Refused,
+    /// The structure breaks on this line.
+    Malformed(u64, &'static str),
+    /// Reading failed on this line.
+    Read(u64, io::Error),
+}
+
+/// Reads `reader` `piece` bytes at a time and splits it with a [`JsonSplitter`]: calls
+/// `visit(first piece, None)` once (a `false` refuses the input), then `visit(buffer, Some((file
+/// offset, line, bytes)))` for each value. Returns the bytes read.
+fn split_json(
+    reader: &mut impl Read,
+    piece: usize,
+    visit: &mut impl FnMut(&[u8], Option<(u64, u64, &[u8])>) -> bool,
+) -> std::result::Result<u64, JsonStop> {
+    let mut buf: Vec<u8> = Vec::with_capacity(piece + 4096);
+    let mut offset = 0u64; // file offset of buf[0]
+    let mut total = 0u64;
+    let mut split = JsonSplitter::default();
+    loop {
+        let filled = buf.len();
+        buf.resize(filled + piece, 0);
+        let (n, error) = match read_full(reader, &mut buf[filled..]) {
+            Ok(n) => (n, None),
+            Err((n, e)) => (n, Some(e)),
+        };
+        buf.truncate(filled + n);
+        if total == 0 && !visit(&buf, None) {
+            return Err(JsonStop::Refused);
+        }
+        total += n as u64;
+        let eof = n == 0 && error.is_none();
+        split
+            .scan(&buf, eof, &mut |start, end, line| {
+                visit(&buf, Some((offset + start as u64, line, &buf[start..end])));
+            })
+            .map_err(|(line, why)| JsonStop::Malformed(line, why))?;
+        if let Some(e) = error {
+            return Err(JsonStop::Read(split.line, e));
+        }
+        if eof {
+            return Ok(total);
+        }
+        let consumed = split.keep_from();
+        buf.drain(..consumed);
+        split.shift(consumed);
+        offset += consumed as u64;
+    }
+}
+
+/// Where [`JsonSplitter`] stands outside a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum JsonAt {
+    /// Before anything but whitespace (and a byte order mark).
+    #[default]
+    Start,
+    /// Just inside the top-level array: an element or its end comes next.
+    ArrayOpen,
+    /// After a comma in the array: an element comes next.
+    ArrayComma,
+    /// After an element of the array: a comma or the end comes next.
+    ArrayElement,
+    /// Between top-level values (the file is not an array).
+    Stream,
+    /// After the array's end: only whitespace may follow.
+    Done,
+}
+
+/// The value [`JsonSplitter`] is in: where and on which line it started, how deep in brackets
+/// it is, and whether in a string (just after a backslash in it).
+#[derive(Debug, Clone, Copy)]
+struct OpenValue {
+    start: usize,
+    line: u64,
+    depth: u32,
+    scalar: bool,
+    string: bool,
+    escaped: bool,
+}
+
+/// Splits a .json text, given as a growing buffer, into its documents: the elements of a
+/// top-level array, or else its top-level values. It finds where each value ends (brackets
+/// and strings) without checking the value's own syntax, which parsing it does.
+#[derive(Debug, Default)]
+struct JsonSplitter {
+    at: JsonAt,
+    /// Line of `buf[pos]` (from 1; 0 before the first scan).
+    line: u64,
+    /// The next byte of the buffer to look at.
+    pos: usize,
+    value: Option<OpenValue>,
+}
+
+impl JsonSplitter {
+    /// Looks at `buf[pos..]`, calling `emit(start, end, line)` for each value that ends in it.
+    /// At `eof`, a value or array still open is an error. Errors are (line, what is wrong).
+    fn scan(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        emit: &mut impl FnMut(usize, usize, u64),
+    ) -> std::result::Result<(), (u64, &'static str)> {
+        self.line = self.line.max(1);
+        while self.pos < buf.len() {
+            if let Some(mut v) = self.value.take() {
+                match self.value_end(buf, &mut v) {
+                    Some(end) => {
+                        emit(v.start, end, v.line);
+                        self.at = if self.at == JsonAt::Stream { JsonAt::Stream } else { JsonAt::ArrayElement };
+                    }
+                    None => self.value = Some(v),
+                }
+                continue;
             }
+            let b = buf[self.pos];
+            if b.is_ascii_whitespace() {
+                self.line += u64::from(b == b'\n');
+                self.pos += 1;
+                continue;
+            }
+            if self.at == JsonAt::Start && b == 0xef {
+                let rest = &buf[self.pos..];
+                if rest.len() < 3 && !eof && b"\xef\xbb\xbf".starts_with(rest) {
+                    break; // perhaps a byte order mark: wait for the rest of it
+                }
+                if rest.starts_with(b"\xef\xbb\xbf") {
+                    self.pos += 3;
+                    continue;
+                }
+            }
+            let error = |what| Err((self.line, what));
+            match (self.at, b) {
+                (JsonAt::Start, b'[') => {
+                    self.at = JsonAt::ArrayOpen;
+                    self.pos += 1;
+                }
+                (JsonAt::Start, _) => self.at = JsonAt::Stream,
+                (JsonAt::ArrayOpen | JsonAt::ArrayElement, b']') => {
+                    self.at = JsonAt::Done;
+                    self.pos += 1;
+                }
+                (JsonAt::ArrayElement, b',') => {
+                    self.at = JsonAt::ArrayComma;
+                    self.pos += 1;
+                }
+                (JsonAt::ArrayElement, _) => return error("expected `,` or `]` after an array element"),
+                (JsonAt::ArrayComma, b']') => return error("trailing comma before `]`"),
+                (JsonAt::Done, _) => return error("trailing characters after the array"),
+                (_, b',' | b']' | b'}' | b':') => return error("expected a value"),
+                _ => {
+                    let scalar = !matches!(b, b'{' | b'[' | b'"');
+                    self.value = Some(OpenValue {
+                        start: self.pos,
+                        line: self.line,
+                        depth: 0,
+                        scalar,
+                        string: false,
+                        escaped: false,
+                    });
+                }
+            }
+        }
+        if eof {
+            if let Some(v) = self.value.take() {
+                if !v.scalar {
+                    return Err((v.line, "a value that starts here is cut off at the end of the file"));
+                }
+                emit(v.start, buf.len(), v.line);
+                self.at = if self.at == JsonAt::Stream { JsonAt::Stream } else { JsonAt::ArrayElement };
+            }
+            if matches!(self.at, JsonAt::ArrayOpen | JsonAt::ArrayComma | JsonAt::ArrayElement) {
+                return Err((self.line, "the array is not closed at the end of the file"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves through the open value `v` from `pos`: its end (exclusive) when it is in `buf`.
+    fn value_end(&mut self, buf: &[u8], v: &mut OpenValue) -> Option<usize> {
+        while self.pos < buf.len() {
+            if v.string {
+                if v.escaped {
+                    v.escaped = false;
+                    self.pos += 1;
+                    continue;
+                }
+                let rest = &buf[self.pos..];
+                let Some(k) = memchr::memchr2(b'"', b'\\', rest) else {
+                    self.line += memchr::memchr_iter(b'\n', rest).count() as u64;
+                    self.pos = buf.len();
+                    return None;
+                };
+                self.line += memchr::memchr_iter(b'\n', &rest[..k]).count() as u64;
+                self.pos += k + 1;
+                if rest[k] == b'\\' {
+                    v.escaped = true;
+                } else {
+                    v.string = false;
+                    if v.depth == 0 {
+                        return Some(self.pos);
+                    }
+                }
+                continue;
+            }
+            let b = buf[self.pos];
+            if v.scalar {
+                if b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}' | b'[' | b'{' | b'"') {
+                    return Some(self.pos);
+                }
+                self.pos += 1;
+                continue;
+            }
+            self.pos += 1;
+            match b {
+                b'"' => v.string = true,
+                b'{' | b'[' => v.depth += 1,
+                b'}' | b']' => {
+                    v.depth -= 1;
+                    if v.depth == 0 {
+                        return Some(self.pos);
+                    }
+                }
+                b'\n' => self.line += 1,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The first byte of the buffer still needed: the open value's start, else the next byte.
+    fn keep_from(&self) -> usize {
+        self.value.map_or(self.pos, |v| v.start)
+    }
+
+    /// Forgets the buffer's first `n` bytes (`n` <= [`JsonSplitter::keep_from`]).
+    fn shift(&mut self, n: usize) {
+        self.pos -= n;
+        if let Some(v) = &mut self.value {
+            v.start -= n;
         }
     }
 }
@@ -1074,6 +1314,116 @@ mod tests {
                 ("s.json", Some(5), missing())
             ]
         );
+    }
+
+    /// The values of a .json text as [`split_json`] finds them, read `piece` bytes at a time:
+    /// (offset, line, text) each.
+    fn split_pieces(text: &str, piece: usize) -> std::result::Result<Vec<(u64, u64, String)>, String> {
+        let mut got = Vec::new();
+        let split = split_json(&mut text.as_bytes(), piece, &mut |_, value| {
+            if let Some((offset, line, bytes)) = value {
+                got.push((offset, line, String::from_utf8(bytes.to_vec()).unwrap()));
+            }
+            true
+        });
+        match split {
+            Ok(_) => Ok(got),
+            Err(JsonStop::Malformed(line, why)) => Err(format!("line {line}: {why}; after {}", got.len())),
+            Err(e) => Err(format!("{e:?}")),
+        }
+    }
+
+    #[test]
+    fn json_splitting_finds_the_values_serde_finds_in_any_pieces() {
+        use serde_json::{json, Value};
+        let mut state = 11u64;
+        let mut next = move |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        fn value(next: &mut impl FnMut(u64) -> u64, depth: u32) -> Value {
+            let strings =
+                ["", "a\"b", "[{", "}]", "back\\slash", "line\nbreak", "caf\u{e9} \u{201c}q\u{201d}", "\\\"", ","];
+            match if depth > 2 { next(4) } else { next(6) } {
+                0 => json!(strings[next(strings.len() as u64) as usize]),
+                1 => json!(next(1000) as f64 / 8.0 - 50.0),
+                2 => [json!(true), json!(false), Value::Null][next(3) as usize].clone(),
+                3 => json!(next(100_000)),
+                4 => Value::Array((0..next(4)).map(|_| value(next, depth + 1)).collect()),
+                _ => Value::Object(
+                    (0..next(5))
+                        .map(|i| (format!("{}{i}", strings[next(9) as usize]), value(next, depth + 1)))
+                        .collect(),
+                ),
+            }
+        }
+        for round in 0..300 {
+            // A stream's values are not arrays: a file that starts with `[` is one array.
+            let stream = round % 3 == 0;
+            let values: Vec<Value> = (0..next(6))
+                .map(|_| match value(&mut next, 0) {
+                    Value::Array(a) if stream => json!({ "a": a }),
+                    v => v,
+                })
+                .collect();
+            let pretty = round % 2 == 0;
+            let text = if stream {
+                let joined: Vec<String> = values
+                    .iter()
+                    .map(|v| if pretty { serde_json::to_string_pretty(v).unwrap() } else { v.to_string() })
+                    .collect();
+                if values.is_empty() {
+                    String::new()
+                } else {
+                    joined.join(["\n", " ", "\n\n", "\r\n"][round % 4]) + "\n"
+                }
+            } else if pretty {
+                serde_json::to_string_pretty(&values).unwrap()
+            } else {
+                serde_json::to_string(&values).unwrap()
+            };
+            // What serde finds: each value's offset, the line it starts on, its text.
+            let raw: Vec<&serde_json::value::RawValue> = if stream {
+                serde_json::Deserializer::from_str(&text).into_iter().collect::<std::result::Result<_, _>>().unwrap()
+            } else {
+                serde_json::from_str(&text).unwrap()
+            };
+            let expected: Vec<(u64, u64, String)> = raw
+                .iter()
+                .map(|r| {
+                    let offset = r.get().as_ptr() as usize - text.as_ptr() as usize;
+                    (offset as u64, 1 + text[..offset].matches('\n').count() as u64, r.get().to_string())
+                })
+                .collect();
+            for piece in [1, 2, 3, 7, 64, 1 << 20] {
+                assert_eq!(split_pieces(&text, piece).unwrap(), expected, "{text:?} in pieces of {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_structure_errors_name_their_line_and_keep_the_values_before() {
+        let cases = [
+            ("[{\"a\":1},\n{\"b\":2}\n{\"c\":3}]", "line 3: expected `,` or `]` after an array element; after 2"),
+            ("[{\"a\":1},\n]", "line 2: trailing comma before `]`; after 1"),
+            ("[{\"a\":1},\n{\"b\":2}\n", "line 3: the array is not closed at the end of the file; after 2"),
+            (
+                "[{\"a\":1},\n{\"b\":\"cut",
+                "line 2: a value that starts here is cut off at the end of the file; after 1",
+            ),
+            ("[{\"a\":1}]\n{\"b\":2}", "line 2: trailing characters after the array; after 1"),
+            ("{\"a\":1},\n{\"b\":2}", "line 1: expected a value; after 1"),
+            ("[,{\"a\":1}]", "line 1: expected a value; after 0"),
+        ];
+        for (text, error) in cases {
+            for piece in [1, 5, 1 << 20] {
+                assert_eq!(split_pieces(text, piece), Err(error.to_string()), "{text:?} in pieces of {piece}");
+            }
+        }
+        // A byte order mark is skipped; whitespace alone holds no values.
+        let bom = "\u{feff}[{\"a\":1}]";
+        assert_eq!(split_pieces(bom, 2).unwrap(), [(4, 1, "{\"a\":1}".to_string())]);
+        assert_eq!(split_pieces(" \n\t", 1).unwrap(), []);
     }
 
     #[test]

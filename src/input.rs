@@ -1035,6 +1035,13 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
             if let Some(stripped) = l.strip_suffix(b"\r") {
                 l = stripped;
             }
+            if line == 1 {
+                // A byte order mark (editors on Windows write one) is not part of the first line.
+                if let Some(stripped) = l.strip_prefix(b"\xef\xbb\xbf") {
+                    l = stripped;
+                    start += 3;
+                }
+            }
             if !l.iter().all(u8::is_ascii_whitespace) {
                 if let Some(field) = sidecar_field.take() {
                     if is_sidecar_line(l, field) {
@@ -1289,6 +1296,28 @@ mod tests {
         assert!(matches!(lines[0], (Some(2), ProblemKind::MalformedJson(_))));
         assert_eq!(lines[1], (Some(5), ProblemKind::MissingText { field: "text".into() }));
         assert_eq!(lines[2], (Some(6), ProblemKind::NotAnObject));
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_spoil_the_first_jsonl_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bom.jsonl");
+        std::fs::write(&p, "\u{feff}{\"id\":\"a\",\"text\":\"first\"}\r\n{\"id\":\"b\",\"text\":\"second\"}\n")
+            .unwrap();
+        let mut inputs = Inputs::open(&[p], Fields::default()).unwrap();
+        let mut locs = Vec::new();
+        inputs
+            .read_batches(|inp, b| {
+                for u in &b.units {
+                    let r = inp.parse(b, u).unwrap();
+                    locs.push((r.id, r.line, r.location));
+                }
+            })
+            .unwrap();
+        let ids: Vec<_> = locs.iter().map(|l| (l.0.as_str(), l.1)).collect();
+        assert_eq!(ids, [("a", 1), ("b", 2)]);
+        // Re-read from where it was found, without the mark.
+        assert_eq!(inputs.reread(locs[0].2).unwrap(), "first");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Text fields are read from `utf8`, `large_utf8` and `utf8_view` columns; the id also from
 //! integer columns (as a decimal string); the date also from `date32` and timestamp columns (as
-//! RFC 3339, UTC). Only the configured columns are decoded.
+//! RFC 3339, UTC); any of these also dictionary-encoded. Only the configured columns are decoded.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -54,6 +54,8 @@ impl Role {
         use DataType::*;
         match t {
             Utf8 | LargeUtf8 | Utf8View => true,
+            // A dictionary-encoded column (pandas' `category`): what its values are.
+            Dictionary(_, values) => self.reads(values),
             Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => self != Role::Text,
             Date32 | Timestamp(..) => self == Role::Date,
             _ => false,
@@ -117,9 +119,9 @@ fn resolve(schema: &arrow_schema::Schema, name: &str, fields: &Fields) -> Result
 
 /// Writes each row of `batch` as one JSON line of the configured fields.
 fn write_batch_rows(batch: &arrow_array::RecordBatch, fields: &Fields, out: &mut impl Write) -> io::Result<u64> {
-    let columns: Vec<(&str, &dyn Array)> = wanted(fields)
+    let columns: Vec<(&str, Column)> = wanted(fields)
         .iter()
-        .filter_map(|&(column, _, _)| batch.column_by_name(column).map(|a| (column, a.as_ref())))
+        .filter_map(|&(column, _, _)| batch.column_by_name(column).map(|a| (column, Column::of(a.as_ref()))))
         .collect();
     for row in 0..batch.num_rows() {
         write_row(out, &columns, row)?;
@@ -168,17 +170,54 @@ pub(crate) fn ipc_to_jsonl(input: impl io::Read, fields: &Fields, out: &mut impl
     Ok(rows)
 }
 
-fn write_row(out: &mut impl Write, columns: &[(&str, &dyn Array)], row: usize) -> io::Result<()> {
+/// A column of a batch, its cells found by row.
+enum Column<'a> {
+    Plain(&'a dyn Array),
+    /// A dictionary-encoded column: each row's index into `values` (none when every row is null).
+    Dictionary {
+        array: &'a dyn Array,
+        values: &'a dyn Array,
+        keys: Vec<usize>,
+    },
+}
+
+impl<'a> Column<'a> {
+    fn of(array: &'a dyn Array) -> Self {
+        match array.as_any_dictionary_opt() {
+            Some(d) => {
+                let values = d.values().as_ref();
+                let keys = if values.is_empty() { Vec::new() } else { d.normalized_keys() };
+                Column::Dictionary { array, values, keys }
+            }
+            None => Column::Plain(array),
+        }
+    }
+
+    /// The cell of `row` as text, as [`cell`] says.
+    fn cell(&self, row: usize) -> Option<Cow<'a, str>> {
+        match self {
+            Column::Plain(array) => cell(*array, row),
+            Column::Dictionary { array, values, keys } => {
+                if array.is_null(row) {
+                    return None;
+                }
+                cell(*values, *keys.get(row)?)
+            }
+        }
+    }
+}
+
+fn write_row(out: &mut impl Write, columns: &[(&str, Column)], row: usize) -> io::Result<()> {
     out.write_all(b"{")?;
     let mut first = true;
-    for &(key, array) in columns {
+    for (key, column) in columns {
         if !first {
             out.write_all(b",")?;
         }
         first = false;
         serde_json::to_writer(&mut *out, key)?;
         out.write_all(b":")?;
-        match cell(array, row) {
+        match column.cell(row) {
             Some(value) => serde_json::to_writer(&mut *out, value.as_ref())?,
             None => out.write_all(b"null")?,
         }

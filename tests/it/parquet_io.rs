@@ -90,6 +90,42 @@ fn utf8_large_utf8_and_utf8_view_texts_scan_like_the_same_jsonl() {
 }
 
 #[test]
+fn dictionary_encoded_columns_scan_like_the_same_jsonl() {
+    // pandas writes a `category` column so: each row an index into the column's distinct values.
+    use arrow_array::types::{Int16Type, Int32Type};
+    use arrow_array::DictionaryArray;
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = synthetic_corpus(300, 1);
+    // One text twice more, so that the dictionary holds repeats.
+    docs.push(("again".to_string(), docs[0].1.clone()));
+    let jsonl = dir.path().join("news.jsonl");
+    write_corpus(&jsonl, &docs);
+    let run = |input: &Path, tag: &str| {
+        let (p, c) = (dir.path().join(format!("p-{tag}.jsonl")), dir.path().join(format!("c-{tag}.jsonl")));
+        scan(&[input.to_str().unwrap(), "--pairs", p.to_str().unwrap(), "--clusters", c.to_str().unwrap()]);
+        (std::fs::read(p).unwrap(), std::fs::read(c).unwrap())
+    };
+    let expected = run(&jsonl, "jsonl");
+    let path = dir.path().join("news-dictionary.parquet");
+    let ids: DictionaryArray<Int16Type> = docs.iter().map(|d| d.0.as_str()).collect();
+    let texts: DictionaryArray<Int32Type> = docs.iter().map(|d| d.1.as_str()).collect();
+    assert!(texts.values().len() < docs.len());
+    write_parquet(&path, vec![("id", Arc::new(ids)), ("text", Arc::new(texts))]);
+    let schema = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().schema().clone();
+    assert!(matches!(schema.field_with_name("text").unwrap().data_type(), DataType::Dictionary(..)));
+    assert_eq!(run(&path, "dictionary"), expected);
+
+    // A null row of a dictionary column is a null cell.
+    let nulls = dir.path().join("nulls.parquet");
+    let texts: DictionaryArray<Int32Type> =
+        vec![Some(docs[0].1.as_str()), None, Some(docs[0].1.as_str())].into_iter().collect();
+    write_parquet(&nulls, vec![("text", Arc::new(texts))]);
+    let out = wiredup(&["scan", nulls.to_str().unwrap(), "--level", "copy"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nulls.parquet:2: field \"text\" is null"), "{}", stderr(&out));
+}
+
+#[test]
 fn a_null_text_is_warned_with_its_row_and_integer_ids_are_decimal() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rows.parquet");

@@ -52,9 +52,21 @@ fn push_sentence<'a>(s: &'a str, out: &mut Vec<&'a str>) {
     }
 }
 
+/// Sentence pairs [`align`] scores one by one: every pair of two articles (a few thousand at
+/// most). Texts with more (books, whole newspaper issues as one document) only have the pairs
+/// scored that share a feature found in few sentences of each: a count that grows with the
+/// texts' length, not with its square.
+const ALL_PAIRS_MAX: usize = 1 << 20;
+
+/// A feature in at most this many sentences of each text links the sentences that hold it, for
+/// texts past [`ALL_PAIRS_MAX`].
+const RARE_IN_SENTENCES: usize = 8;
+
 /// Up to `max` sentence pairs, best first, each sentence used once, with score >= `min_score`.
 /// `features` turns a sentence into sorted distinct feature hashes; `weight` gives each
 /// feature's importance. The score is the weighted Dice coefficient of the two sentences.
+/// Work is bounded for very long texts (see [`ALL_PAIRS_MAX`]): there, two sentences that share
+/// only features common in their texts are not paired.
 pub fn align(
     a: &str,
     b: &str,
@@ -63,21 +75,43 @@ pub fn align(
     max: usize,
     min_score: f64,
 ) -> Vec<Aligned> {
+    align_within(a, b, features, weight, max, min_score, ALL_PAIRS_MAX)
+}
+
+fn align_within(
+    a: &str,
+    b: &str,
+    features: &dyn Fn(&str) -> Vec<u64>,
+    weight: &dyn Fn(u64) -> f64,
+    max: usize,
+    min_score: f64,
+    all_pairs_max: usize,
+) -> Vec<Aligned> {
     let sa = sentences(a);
     let sb = sentences(b);
     let fa: Vec<(Vec<u64>, f64)> = sa.iter().map(|s| weighted(features(s), weight)).collect();
     let fb: Vec<(Vec<u64>, f64)> = sb.iter().map(|s| weighted(features(s), weight)).collect();
     let mut scored = Vec::new();
-    for (i, (x, wx)) in fa.iter().enumerate() {
-        for (j, (y, wy)) in fb.iter().enumerate() {
-            if *wx <= 0.0 || *wy <= 0.0 {
-                continue;
+    let mut score = |i: usize, j: usize| {
+        let ((x, wx), (y, wy)) = (&fa[i], &fb[j]);
+        if *wx <= 0.0 || *wy <= 0.0 {
+            return;
+        }
+        let shared: f64 = crate::verify::shared_items(x, y).map(weight).sum();
+        let score = 2.0 * shared / (wx + wy);
+        if score >= min_score {
+            scored.push((score, i, j));
+        }
+    };
+    if sa.len().saturating_mul(sb.len()) <= all_pairs_max {
+        for i in 0..sa.len() {
+            for j in 0..sb.len() {
+                score(i, j);
             }
-            let shared: f64 = crate::verify::shared_items(x, y).map(weight).sum();
-            let score = 2.0 * shared / (wx + wy);
-            if score >= min_score {
-                scored.push((score, i, j));
-            }
+        }
+    } else {
+        for (i, j) in rare_feature_pairs(&fa, &fb) {
+            score(i, j);
         }
     }
     // Best first; ties by position so the choice is deterministic.
@@ -96,6 +130,38 @@ pub fn align(
         out.push(Aligned { a: sa[i].to_string(), b: sb[j].to_string(), score });
     }
     out
+}
+
+/// The sentence pairs (i of `fa`, j of `fb`), each once, in order, that share a feature held by
+/// at most [`RARE_IN_SENTENCES`] sentences of each side.
+fn rare_feature_pairs(fa: &[(Vec<u64>, f64)], fb: &[(Vec<u64>, f64)]) -> Vec<(usize, usize)> {
+    let mut in_a: ahash::AHashMap<u64, usize> = ahash::AHashMap::new();
+    for (f, _) in fa {
+        f.iter().for_each(|&h| *in_a.entry(h).or_default() += 1);
+    }
+    let mut in_b: ahash::AHashMap<u64, Vec<usize>> = ahash::AHashMap::new();
+    for (j, (f, _)) in fb.iter().enumerate() {
+        for &h in f {
+            if in_a.get(&h).is_some_and(|&n| n <= RARE_IN_SENTENCES) {
+                in_b.entry(h).or_default().push(j);
+            }
+        }
+    }
+    let mut pairs = Vec::new();
+    let mut partners = Vec::new();
+    for (i, (f, _)) in fa.iter().enumerate() {
+        partners.clear();
+        for h in f {
+            match in_b.get(h) {
+                Some(js) if js.len() <= RARE_IN_SENTENCES => partners.extend(js),
+                _ => {}
+            }
+        }
+        partners.sort_unstable();
+        partners.dedup();
+        pairs.extend(partners.iter().map(|&j| (i, j)));
+    }
+    pairs
 }
 
 fn weighted(f: Vec<u64>, weight: &dyn Fn(u64) -> f64) -> (Vec<u64>, f64) {
@@ -130,6 +196,43 @@ mod tests {
                 "and here is more text"
             ]
         );
+    }
+
+    /// `n` sentences of eight words from a vocabulary of `vocabulary` words, the first ones
+    /// frequent (Zipf-like), seeded.
+    fn random_sentences(n: usize, vocabulary: u64, seed: u64) -> Vec<String> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        (0..n)
+            .map(|_| {
+                let words: Vec<String> = (0..8).map(|_| format!("w{}", next() % (1 + next() % vocabulary))).collect();
+                words.join(" ") + "."
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_texts_align_the_sentences_they_share_like_all_pairs_would() {
+        // Two texts of 400 sentences (160,000 pairs) sharing 30 sentences, aligned both ways.
+        let a = random_sentences(400, 3000, 1);
+        let mut b = random_sentences(400, 3000, 2);
+        for k in 0..30 {
+            b[k * 13] = a[k * 11].clone();
+        }
+        let (a, b) = (a.join(" "), b.join(" "));
+        let all = align_within(&a, &b, &words, &|_| 1.0, 40, 0.2, usize::MAX);
+        let rare = align_within(&a, &b, &words, &|_| 1.0, 40, 0.2, 1000);
+        assert!(all.iter().filter(|x| x.score == 1.0).count() >= 30);
+        assert_eq!(rare[..30], all[..30]);
+        // A text of 30,000 sentences against itself (9e8 pairs, minutes to score them all):
+        // through the bounded path, each sentence finds itself.
+        let long = random_sentences(30_000, 1_000_000, 3).join(" ");
+        let out = align(&long, &long, &words, &|_| 1.0, 5, 0.2);
+        assert_eq!(out.len(), 5);
+        assert!(out.iter().all(|x| x.a == x.b && x.score == 1.0));
     }
 
     #[test]

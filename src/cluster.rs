@@ -346,20 +346,25 @@ pub fn pick_original<'a>(
     facts: &dyn Fn(u32) -> Facts<'a>,
     containment: f64,
 ) -> u32 {
-    let contains_count = |m: u32| {
-        pairs
-            .iter()
-            .filter(|p| (p.a == m && p.overlap.b_in_a >= containment) || (p.b == m && p.overlap.a_in_b >= containment))
-            .count()
-    };
+    // How many others each member contains, in one pass over the pairs (a wire story's group
+    // can have thousands of members and a million pairs).
+    let mut contains: ahash::AHashMap<u32, usize> = members.iter().map(|&m| (m, 0)).collect();
+    for p in pairs {
+        if p.overlap.b_in_a >= containment {
+            contains.entry(p.a).and_modify(|n| *n += 1);
+        }
+        if p.overlap.a_in_b >= containment {
+            contains.entry(p.b).and_modify(|n| *n += 1);
+        }
+    }
     let any_date = members.iter().any(|&m| facts(m).date.is_some());
     let rank = |m: u32| {
         let f = facts(m);
         // Smaller is better in every part: missing dates last, more containment first.
         let date = if any_date { f.date.unwrap_or(i64::MAX) } else { 0 };
-        (date, std::cmp::Reverse(contains_count(m)), !f.wire, std::cmp::Reverse(f.length), f.id)
+        (date, std::cmp::Reverse(contains[&m]), !f.wire, std::cmp::Reverse(f.length), f.id, m)
     };
-    *members.iter().min_by(|&&x, &&y| rank(x).cmp(&rank(y))).expect("a cluster has members")
+    members.iter().map(|&m| rank(m)).min().expect("a cluster has members").5
 }
 
 /// Orders clusters: larger first, then by the original's id; members: original first, then by

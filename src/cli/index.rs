@@ -83,8 +83,9 @@ impl SignatureArgs {
 pub struct BuildArgs {
     /// The index: a folder, created if needed (an index already there is replaced atomically).
     pub index: PathBuf,
-    /// Files or folders to index (.txt .md .jsonl .json; plain files: texts are read again from
-    /// them at check time, so compressed files, Parquet and stdin are refused).
+    /// Files or folders to index (.txt .md .jsonl .json, plain or .gz/.zst, and .parquet; - for
+    /// JSONL on stdin). Plain files' texts are read again from them at check time; the others'
+    /// are kept in a copy inside the index.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// story: keep story sketches and document frequencies too, so `check` finds rewrites;
@@ -110,8 +111,8 @@ pub struct BuildArgs {
 pub struct AddArgs {
     /// The index to add to.
     pub index: PathBuf,
-    /// Files or folders to add (plain files, as for build). A document whose id the index
-    /// holds already is refused, and nothing is added.
+    /// Files or folders to add (as for build). A document whose id the index holds already is
+    /// refused, and nothing is added.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]

@@ -68,17 +68,21 @@ fn scan(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// The bytes of the pairs and clusters files of a copy-level scan of `input`, written in `dir`
+/// under names tagged `tag`.
+fn pairs_and_clusters(dir: &Path, input: &Path, tag: &str) -> (Vec<u8>, Vec<u8>) {
+    let (p, c) = (dir.join(format!("p-{tag}.jsonl")), dir.join(format!("c-{tag}.jsonl")));
+    scan(&[input.to_str().unwrap(), "--pairs", p.to_str().unwrap(), "--clusters", c.to_str().unwrap()]);
+    (std::fs::read(p).unwrap(), std::fs::read(c).unwrap())
+}
+
 #[test]
 fn utf8_large_utf8_and_utf8_view_texts_scan_like_the_same_jsonl() {
     let dir = tempfile::tempdir().unwrap();
     let docs = synthetic_corpus(300, 1);
     let jsonl = dir.path().join("news.jsonl");
     write_corpus(&jsonl, &docs);
-    let run = |input: &Path, tag: &str| {
-        let (p, c) = (dir.path().join(format!("p-{tag}.jsonl")), dir.path().join(format!("c-{tag}.jsonl")));
-        scan(&[input.to_str().unwrap(), "--pairs", p.to_str().unwrap(), "--clusters", c.to_str().unwrap()]);
-        (std::fs::read(p).unwrap(), std::fs::read(c).unwrap())
-    };
+    let run = |input: &Path, tag: &str| pairs_and_clusters(dir.path(), input, tag);
     let expected = run(&jsonl, "jsonl");
     assert!(expected.0.len() > 1000, "the corpus has copies");
     for t in [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View] {
@@ -100,11 +104,7 @@ fn dictionary_encoded_columns_scan_like_the_same_jsonl() {
     docs.push(("again".to_string(), docs[0].1.clone()));
     let jsonl = dir.path().join("news.jsonl");
     write_corpus(&jsonl, &docs);
-    let run = |input: &Path, tag: &str| {
-        let (p, c) = (dir.path().join(format!("p-{tag}.jsonl")), dir.path().join(format!("c-{tag}.jsonl")));
-        scan(&[input.to_str().unwrap(), "--pairs", p.to_str().unwrap(), "--clusters", c.to_str().unwrap()]);
-        (std::fs::read(p).unwrap(), std::fs::read(c).unwrap())
-    };
+    let run = |input: &Path, tag: &str| pairs_and_clusters(dir.path(), input, tag);
     let expected = run(&jsonl, "jsonl");
     let path = dir.path().join("news-dictionary.parquet");
     let ids: DictionaryArray<Int16Type> = docs.iter().map(|d| d.0.as_str()).collect();

@@ -65,8 +65,8 @@ const RARE_IN_SENTENCES: usize = 8;
 /// Up to `max` sentence pairs, best first, each sentence used once, with score >= `min_score`.
 /// `features` turns a sentence into sorted distinct feature hashes; `weight` gives each
 /// feature's importance. The score is the weighted Dice coefficient of the two sentences.
-/// Work is bounded for very long texts (see [`ALL_PAIRS_MAX`]): there, two sentences that share
-/// only features common in their texts are not paired.
+/// Work is bounded for very long texts (more than 2^20 sentence pairs): there, two sentences
+/// that share only features common in their texts (in more than 8 sentences) are not paired.
 pub fn align(
     a: &str,
     b: &str,

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -762,38 +763,25 @@ fn split_json(
     piece: usize,
     visit: &mut impl FnMut(&[u8], Option<(u64, u64, &[u8])>) -> bool,
 ) -> std::result::Result<u64, JsonStop> {
-    let mut buf: Vec<u8> = Vec::with_capacity(piece + 4096);
-    let mut offset = 0u64; // file offset of buf[0]
-    let mut total = 0u64;
     let mut split = JsonSplitter::default();
-    loop {
-        let filled = buf.len();
-        buf.resize(filled + piece, 0);
-        let (n, error) = match read_full(reader, &mut buf[filled..]) {
-            Ok(n) => (n, None),
-            Err((n, e)) => (n, Some(e)),
-        };
-        buf.truncate(filled + n);
-        if total == 0 && !visit(&buf, None) {
-            return Err(JsonStop::Refused);
+    let mut first = true;
+    let (total, error) = read_in_pieces(reader, piece, |buf, offset, end| {
+        if std::mem::take(&mut first) && !visit(buf, None) {
+            return ControlFlow::Break(JsonStop::Refused);
         }
-        total += n as u64;
-        let eof = n == 0 && error.is_none();
-        split
-            .scan(&buf, eof, &mut |start, end, line| {
-                visit(&buf, Some((offset + start as u64, line, &buf[start..end])));
-            })
-            .map_err(|(line, why)| JsonStop::Malformed(line, why))?;
-        if let Some(e) = error {
-            return Err(JsonStop::Read(split.line, e));
+        let scanned = split.scan(buf, end, &mut |start, stop, line| {
+            visit(buf, Some((offset + start as u64, line, &buf[start..stop])));
+        });
+        if let Err((line, why)) = scanned {
+            return ControlFlow::Break(JsonStop::Malformed(line, why));
         }
-        if eof {
-            return Ok(total);
-        }
-        let consumed = split.keep_from();
-        buf.drain(..consumed);
-        split.shift(consumed);
-        offset += consumed as u64;
+        let done = split.keep_from();
+        split.shift(done);
+        ControlFlow::Continue(done)
+    })?;
+    match error {
+        Some(e) => Err(JsonStop::Read(split.line, e)),
+        None => Ok(total),
     }
 }
 
@@ -1000,33 +988,23 @@ fn is_sidecar_line(line: &[u8], text_field: &str) -> bool {
 }
 
 fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Option<&str>, out: &mut BatchBuilder) {
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + 4096);
+    /// Why a file's lines stop being read before its end.
+    enum Stop {
+        Binary,
+        Sidecar,
+    }
     let mut line = 0u64; // lines handed on so far
-    let mut offset = 0u64; // file offset of buf[0]
-    let mut total = 0u64;
     let mut sniffed = false;
     let mut sidecar_field = sidecar_field;
-    loop {
-        let filled = buf.len();
-        buf.resize(filled + BATCH_BYTES / 2, 0);
-        let (n, error) = match read_full(reader, &mut buf[filled..]) {
-            Ok(n) => (n, None),
-            Err((n, e)) => (n, Some(e)),
-        };
-        buf.truncate(filled + n);
-        total += n as u64;
-        if !sniffed && (buf.len() >= SNIFF_BYTES || n == 0) {
-            sniffed = true;
-            if is_binary(&buf) {
-                return out.problem(Problem::new(name, None, ProblemKind::Binary));
-            }
+    let read = read_in_pieces(reader, BATCH_BYTES / 2, |buf, offset, end| {
+        if !std::mem::replace(&mut sniffed, true) && is_binary(buf) {
+            return ControlFlow::Break(Stop::Binary);
         }
-        let eof = n == 0 || error.is_some();
         // Hand on every complete line (and at the end, the last one without a newline).
         let mut start = 0usize;
         // A cut-off last line is dropped: it would be a malformed document.
-        let last_line = (eof && error.is_none()).then_some(buf.len());
-        for nl in memchr::memchr_iter(b'\n', &buf).chain(last_line) {
+        let last_line = end.then_some(buf.len());
+        for nl in memchr::memchr_iter(b'\n', buf).chain(last_line) {
             if nl < start {
                 continue;
             }
@@ -1045,27 +1023,56 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
             if !l.iter().all(u8::is_ascii_whitespace) {
                 if let Some(field) = sidecar_field.take() {
                     if is_sidecar_line(l, field) {
-                        out.batch.sidecars.push(name.to_string());
-                        return;
+                        return ControlFlow::Break(Stop::Sidecar);
                     }
                 }
                 out.push(source, line, offset + start as u64, l);
             }
             start = nl + 1;
         }
-        let consumed = start.min(buf.len());
-        buf.drain(..consumed);
-        offset += consumed as u64;
-        if let Some(e) = error {
-            out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string())));
-            return;
-        }
-        if eof {
-            break;
-        }
+        ControlFlow::Continue(start)
+    });
+    match read {
+        Ok((0, None)) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
+        Ok((_, None)) => {}
+        Ok((_, Some(e))) => out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string()))),
+        Err(Stop::Binary) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Err(Stop::Sidecar) => out.batch.sidecars.push(name.to_string()),
     }
-    if total == 0 {
-        out.problem(Problem::new(name, None, ProblemKind::Empty));
+}
+
+/// Reads `reader` a piece of `piece` bytes at a time into a buffer, and hands the buffer to
+/// `take(buffer, file offset of its first byte, end)`, `end` when the input has ended cleanly.
+/// `take` says how many leading bytes it is done with (dropped before the next piece comes
+/// after the rest) or stops the reading. Returns the bytes read and the error that cut the
+/// input short (after `take` saw what came before it), or what `take` stopped with.
+fn read_in_pieces<B>(
+    reader: &mut impl Read,
+    piece: usize,
+    mut take: impl FnMut(&[u8], u64, bool) -> ControlFlow<B, usize>,
+) -> std::result::Result<(u64, Option<io::Error>), B> {
+    let mut buf: Vec<u8> = Vec::with_capacity(piece + 4096);
+    let mut offset = 0u64; // file offset of buf[0]
+    let mut total = 0u64;
+    loop {
+        let filled = buf.len();
+        buf.resize(filled + piece, 0);
+        let (n, error) = match read_full(reader, &mut buf[filled..]) {
+            Ok(n) => (n, None),
+            Err((n, e)) => (n, Some(e)),
+        };
+        buf.truncate(filled + n);
+        total += n as u64;
+        let end = n == 0 && error.is_none();
+        let done = match take(&buf, offset, end) {
+            ControlFlow::Continue(done) => done.min(buf.len()),
+            ControlFlow::Break(stop) => return Err(stop),
+        };
+        if end || error.is_some() {
+            return Ok((total, error));
+        }
+        buf.drain(..done);
+        offset += done as u64;
     }
 }
 

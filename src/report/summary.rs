@@ -105,7 +105,13 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         s.candidates.pairs
     )?;
     if !scan.problems.is_empty() {
-        writeln!(out, "skipped: {} input problem(s), each named in a warning on stderr", scan.problems.len())?;
+        // Warnings on stderr stop after the first hundred and are hidden by --quiet; the JSON
+        // summary lists every problem.
+        writeln!(
+            out,
+            "skipped: {} input problem(s), named in warnings on stderr (all of them: --format json)",
+            scan.problems.len()
+        )?;
     }
     if s.docs_without_words > 0 {
         writeln!(out, "note: {} document(s) have no words and cannot match anything", s.docs_without_words)?;

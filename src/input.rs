@@ -724,17 +724,11 @@ fn read_text(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBui
 /// comma, an unclosed array, a cut-off value) is a problem naming its line, and ends the
 /// file's reading there (the values before it are kept).
 fn read_json(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBuilder) {
-    let split = split_json(reader, BATCH_BYTES / 2, &mut |buf, value| match value {
-        None => !is_binary(buf),
-        Some((offset, line, bytes)) => {
-            out.push(source, line, offset, bytes);
-            true
-        }
-    });
+    let split = split_json(reader, BATCH_BYTES / 2, &mut |offset, line, bytes| out.push(source, line, offset, bytes));
     match split {
         Ok(0) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
         Ok(_) => {}
-        Err(JsonStop::Refused) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Err(JsonStop::Binary) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
         Err(JsonStop::Malformed(line, why)) => {
             out.problem(Problem::new(name, Some(line), ProblemKind::MalformedJson(why.into())))
         }
@@ -747,30 +741,25 @@ fn read_json(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBui
 /// Why [`split_json`] stopped before the end of its input.
 #[derive(Debug)]
 enum JsonStop {
-    /// `visit` refused the input's first piece.
-    Refused,
+    /// The input is binary ([`is_binary`]).
+    Binary,
     /// The structure breaks on this line.
     Malformed(u64, &'static str),
     /// Reading failed on this line.
     Read(u64, io::Error),
 }
 
-/// Reads `reader` `piece` bytes at a time and splits it with a [`JsonSplitter`]: calls
-/// `visit(first piece, None)` once (a `false` refuses the input), then `visit(buffer, Some((file
-/// offset, line, bytes)))` for each value. Returns the bytes read.
+/// Reads `reader` `piece` bytes at a time and splits it with a [`JsonSplitter`], calling
+/// `visit(file offset, line, bytes)` for each value. Returns the bytes read.
 fn split_json(
     reader: &mut impl Read,
     piece: usize,
-    visit: &mut impl FnMut(&[u8], Option<(u64, u64, &[u8])>) -> bool,
+    visit: &mut impl FnMut(u64, u64, &[u8]),
 ) -> std::result::Result<u64, JsonStop> {
     let mut split = JsonSplitter::default();
-    let mut first = true;
-    let (total, error) = read_in_pieces(reader, piece, |buf, offset, end| {
-        if std::mem::take(&mut first) && !visit(buf, None) {
-            return ControlFlow::Break(JsonStop::Refused);
-        }
+    let read = read_in_pieces(reader, piece, |buf, offset, end| {
         let scanned = split.scan(buf, end, &mut |start, stop, line| {
-            visit(buf, Some((offset + start as u64, line, &buf[start..stop])));
+            visit(offset + start as u64, line, &buf[start..stop]);
         });
         if let Err((line, why)) = scanned {
             return ControlFlow::Break(JsonStop::Malformed(line, why));
@@ -778,10 +767,12 @@ fn split_json(
         let done = split.keep_from();
         split.shift(done);
         ControlFlow::Continue(done)
-    })?;
-    match error {
-        Some(e) => Err(JsonStop::Read(split.line, e)),
-        None => Ok(total),
+    });
+    match read {
+        Pieces::Ended(total) => Ok(total),
+        Pieces::Cut(e) => Err(JsonStop::Read(split.line, e)),
+        Pieces::Binary => Err(JsonStop::Binary),
+        Pieces::Stopped(stop) => Err(stop),
     }
 }
 
@@ -841,10 +832,7 @@ impl JsonSplitter {
         while self.pos < buf.len() {
             if let Some(mut v) = self.value.take() {
                 match self.value_end(buf, &mut v) {
-                    Some(end) => {
-                        emit(v.start, end, v.line);
-                        self.at = if self.at == JsonAt::Stream { JsonAt::Stream } else { JsonAt::ArrayElement };
-                    }
+                    Some(end) => self.finish(v, end, emit),
                     None => self.value = Some(v),
                 }
                 continue;
@@ -902,14 +890,22 @@ impl JsonSplitter {
                 if !v.scalar {
                     return Err((v.line, "a value that starts here is cut off at the end of the file"));
                 }
-                emit(v.start, buf.len(), v.line);
-                self.at = if self.at == JsonAt::Stream { JsonAt::Stream } else { JsonAt::ArrayElement };
+                self.finish(v, buf.len(), emit);
             }
             if matches!(self.at, JsonAt::ArrayOpen | JsonAt::ArrayComma | JsonAt::ArrayElement) {
                 return Err((self.line, "the array is not closed at the end of the file"));
             }
         }
         Ok(())
+    }
+
+    /// Hands on the value `v`, which ends at `end`; an array element is then followed by a comma
+    /// or the array's end.
+    fn finish(&mut self, v: OpenValue, end: usize, emit: &mut impl FnMut(usize, usize, u64)) {
+        emit(v.start, end, v.line);
+        if self.at != JsonAt::Stream {
+            self.at = JsonAt::ArrayElement;
+        }
     }
 
     /// Moves through the open value `v` from `pos`: its end (exclusive) when it is in `buf`.
@@ -988,18 +984,10 @@ fn is_sidecar_line(line: &[u8], text_field: &str) -> bool {
 }
 
 fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Option<&str>, out: &mut BatchBuilder) {
-    /// Why a file's lines stop being read before its end.
-    enum Stop {
-        Binary,
-        Sidecar,
-    }
     let mut line = 0u64; // lines handed on so far
-    let mut sniffed = false;
     let mut sidecar_field = sidecar_field;
+    // Breaks when the file turns out to be a sidecar.
     let read = read_in_pieces(reader, BATCH_BYTES / 2, |buf, offset, end| {
-        if !std::mem::replace(&mut sniffed, true) && is_binary(buf) {
-            return ControlFlow::Break(Stop::Binary);
-        }
         // Hand on every complete line (and at the end, the last one without a newline).
         let mut start = 0usize;
         // A cut-off last line is dropped: it would be a malformed document.
@@ -1023,7 +1011,7 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
             if !l.iter().all(u8::is_ascii_whitespace) {
                 if let Some(field) = sidecar_field.take() {
                     if is_sidecar_line(l, field) {
-                        return ControlFlow::Break(Stop::Sidecar);
+                        return ControlFlow::Break(());
                     }
                 }
                 out.push(source, line, offset + start as u64, l);
@@ -1033,24 +1021,35 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
         ControlFlow::Continue(start)
     });
     match read {
-        Ok((0, None)) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
-        Ok((_, None)) => {}
-        Ok((_, Some(e))) => out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string()))),
-        Err(Stop::Binary) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
-        Err(Stop::Sidecar) => out.batch.sidecars.push(name.to_string()),
+        Pieces::Ended(0) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
+        Pieces::Ended(_) => {}
+        Pieces::Cut(e) => out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string()))),
+        Pieces::Binary => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Pieces::Stopped(()) => out.batch.sidecars.push(name.to_string()),
     }
+}
+
+/// How [`read_in_pieces`] ended.
+enum Pieces<B> {
+    /// At the end of the input, after this many bytes.
+    Ended(u64),
+    /// Reading failed (after the pieces before were handed on).
+    Cut(io::Error),
+    /// The first piece is binary ([`is_binary`]); nothing was handed on.
+    Binary,
+    /// The reader of the pieces stopped.
+    Stopped(B),
 }
 
 /// Reads `reader` a piece of `piece` bytes at a time into a buffer, and hands the buffer to
 /// `take(buffer, file offset of its first byte, end)`, `end` when the input has ended cleanly.
 /// `take` says how many leading bytes it is done with (dropped before the next piece comes
-/// after the rest) or stops the reading. Returns the bytes read and the error that cut the
-/// input short (after `take` saw what came before it), or what `take` stopped with.
+/// after the rest) or stops the reading. A binary input is refused before `take` sees it.
 fn read_in_pieces<B>(
     reader: &mut impl Read,
     piece: usize,
     mut take: impl FnMut(&[u8], u64, bool) -> ControlFlow<B, usize>,
-) -> std::result::Result<(u64, Option<io::Error>), B> {
+) -> Pieces<B> {
     let mut buf: Vec<u8> = Vec::with_capacity(piece + 4096);
     let mut offset = 0u64; // file offset of buf[0]
     let mut total = 0u64;
@@ -1062,14 +1061,19 @@ fn read_in_pieces<B>(
             Err((n, e)) => (n, Some(e)),
         };
         buf.truncate(filled + n);
+        if total == 0 && is_binary(&buf) {
+            return Pieces::Binary;
+        }
         total += n as u64;
         let end = n == 0 && error.is_none();
         let done = match take(&buf, offset, end) {
             ControlFlow::Continue(done) => done.min(buf.len()),
-            ControlFlow::Break(stop) => return Err(stop),
+            ControlFlow::Break(stop) => return Pieces::Stopped(stop),
         };
-        if end || error.is_some() {
-            return Ok((total, error));
+        match error {
+            Some(e) => return Pieces::Cut(e),
+            None if end => return Pieces::Ended(total),
+            None => {}
         }
         buf.drain(..done);
         offset += done as u64;
@@ -1356,11 +1360,8 @@ mod tests {
     /// (offset, line, text) each.
     fn split_pieces(text: &str, piece: usize) -> std::result::Result<Vec<(u64, u64, String)>, String> {
         let mut got = Vec::new();
-        let split = split_json(&mut text.as_bytes(), piece, &mut |_, value| {
-            if let Some((offset, line, bytes)) = value {
-                got.push((offset, line, String::from_utf8(bytes.to_vec()).unwrap()));
-            }
-            true
+        let split = split_json(&mut text.as_bytes(), piece, &mut |offset, line, bytes| {
+            got.push((offset, line, String::from_utf8(bytes.to_vec()).unwrap()))
         });
         match split {
             Ok(_) => Ok(got),

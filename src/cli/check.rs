@@ -77,6 +77,12 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub evidence: usize,
 
+    /// Matches shown per new document in text and GitHub output, strongest first (0: all); the
+    /// rest are counted in one line. JSON lists every match. A story syndicated thousands of
+    /// times would otherwise fill the report with one line per copy.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_matches: usize,
+
     /// Keep a match whose exact shingle Jaccard is at least this (default: the index's).
     #[arg(long, help_heading = "Matching")]
     pub threshold: Option<f64>,
@@ -210,7 +216,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     console.finish();
     let out = out?;
     let fail_on = args.fail_on.relation();
-    let ctx = CheckContext { inputs: &inputs, fail_on, archive, level };
+    let ctx = CheckContext { inputs: &inputs, fail_on, archive, level, max_matches: args.max_matches };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match args.format {

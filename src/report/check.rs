@@ -20,6 +20,27 @@ pub struct CheckContext<'a> {
     /// How the archive is named in the summary ("index /x" or "--against dir").
     pub archive: String,
     pub level: &'static str,
+    /// Matches listed per new document by the text and GitHub reports (0: all).
+    pub max_matches: usize,
+}
+
+impl CheckContext<'_> {
+    /// The matches a text or GitHub report lists for one document, and those it only counts.
+    fn shown<'m>(&self, matches: &'m [Match]) -> (&'m [Match], &'m [Match]) {
+        let n = if self.max_matches == 0 { matches.len() } else { self.max_matches.min(matches.len()) };
+        matches.split_at(n)
+    }
+
+    /// What is said of the matches a report leaves out (`rest`, not empty).
+    fn more(&self, rest: &[Match]) -> String {
+        let failing = rest.iter().filter(|m| fails(m, self.fail_on)).count();
+        format!(
+            "... and {} more match{} ({failing} at or above --fail-on {}): --max-matches 0 or --format json lists all",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "es" },
+            self.fail_on.as_str()
+        )
+    }
 }
 
 /// True when `m` is at or above `fail_on` (duplicate > copy > rewrite).
@@ -97,7 +118,8 @@ pub fn check_text(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) -> i
         let doc = &out.docs[d];
         let title = doc.meta.title.as_deref().map(|t| format!("  \"{}\"", shorten(t, 70))).unwrap_or_default();
         writeln!(w, "{}  {}{title}", new_place(doc, ctx.inputs).show(), doc.id)?;
-        for m in matches {
+        let (shown, rest) = ctx.shown(matches);
+        for m in shown {
             let mark = if fails(m, ctx.fail_on) { "!" } else { " " };
             let origin = match m.target {
                 Target::Indexed(_) => "index",
@@ -121,6 +143,9 @@ pub fn check_text(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) -> i
             if let Some(e) = m.evidence.first() {
                 writeln!(w, "      \"{}\"\n    ~ \"{}\"", shorten(&e.a, 100), shorten(&e.b, 100))?;
             }
+        }
+        if !rest.is_empty() {
+            writeln!(w, "  {}", ctx.more(rest))?;
         }
     }
     writeln!(w, "{}", summary(out, ctx))
@@ -166,7 +191,8 @@ struct EvidenceOut<'a> {
     score: f64,
 }
 
-/// One JSON object per new document, in input order, every document listed:
+/// One JSON object per new document, in input order, every document and every match listed
+/// (whatever [`CheckContext::max_matches`] says):
 /// `{"id","file","line","fail","matches":[{"id","in","file","line","title","relation","score",
 /// "jaccard","new_in_match","match_in_new","evidence":[{"new","match","score"}]}]}`.
 pub fn check_json(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) -> io::Result<()> {
@@ -222,16 +248,19 @@ fn escape_property(s: &str) -> String {
 }
 
 /// GitHub Actions workflow annotations, one `::warning file=PATH,line=N,title=...::message` per
-/// match (shown on the file in a pull request), then the summary line.
+/// listed match (shown on the file in a pull request) and one `::notice` counting a document's
+/// other matches, then the summary line.
 pub fn check_github(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) -> io::Result<()> {
     for (d, matches) in out.matches.iter().enumerate() {
         let doc = &out.docs[d];
         let place = new_place(doc, ctx.inputs);
-        for m in matches {
-            let mut props = format!("file={}", escape_property(&place.file));
-            if let Some(l) = place.line {
-                props.push_str(&format!(",line={l}"));
-            }
+        let mut props = format!("file={}", escape_property(&place.file));
+        if let Some(l) = place.line {
+            props.push_str(&format!(",line={l}"));
+        }
+        let (shown, rest) = ctx.shown(matches);
+        for m in shown {
+            let mut props = props.clone();
             let title = format!("wiredup: {} of {}", m.relation.as_str(), out.target_id(m.target));
             props.push_str(&format!(",title={}", escape_property(&title)));
             let mut msg = format!(
@@ -251,6 +280,11 @@ pub fn check_github(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) ->
                 msg.push_str(&format!("\n\"{}\"\n~ \"{}\"", shorten(&e.a, 160), shorten(&e.b, 160)));
             }
             writeln!(w, "::warning {props}::{}", escape_data(&msg))?;
+        }
+        if !rest.is_empty() {
+            let title = format!("wiredup: {} more matches of {}", rest.len(), doc.id);
+            let msg = format!("{}: {}", doc.id, ctx.more(rest));
+            writeln!(w, "::notice {props},title={}::{}", escape_property(&title), escape_data(&msg))?;
         }
     }
     writeln!(w, "{}", summary(out, ctx))

@@ -113,6 +113,71 @@ fn github_format_annotates_the_new_file() {
 }
 
 #[test]
+fn a_story_copied_many_times_lists_the_strongest_matches_and_counts_the_rest() {
+    // 25 archive copies of one article, each with one word changed at a different place.
+    let dir = tempfile::tempdir().unwrap();
+    let base = &synthetic_corpus(1, 5)[0].1;
+    let words: Vec<&str> = base.split(' ').collect();
+    let copies: Vec<(String, String)> = (0..25)
+        .map(|i| {
+            let mut w: Vec<String> = words.iter().map(|x| x.to_string()).collect();
+            let at = (i * 7 + 3) % w.len();
+            w[at] = format!("changed{i}");
+            (format!("copy{i:02}"), w.join(" "))
+        })
+        .collect();
+    let corpus = dir.path().join("archive.jsonl");
+    write_corpus(&corpus, &copies);
+    let idx = dir.path().join("idx");
+    assert_eq!(wiredup(&["index", "build", s(&idx), s(&corpus), "-q"], None).status.code(), Some(0));
+    let new = dir.path().join("new.jsonl");
+    write_jsonl(&new, &[("draft", base)]);
+    let args = |extra: &[&str]| {
+        let mut a = vec!["check", "--index", s(&idx), s(&new)];
+        a.extend_from_slice(extra);
+        let out = wiredup(&a, None);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // JSON lists every match, strongest first; the readable report the first 10 of them, in the
+    // same order, and counts the other 15 (all of them failing).
+    let all: Vec<String> = json_lines(&wiredup(&["check", "--index", s(&idx), s(&new), "--format", "json"], None))[0]
+        ["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all.len(), 25);
+    let listed = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("  ! "))
+            .map(|l| l.split_whitespace().nth(4).unwrap().to_string())
+            .collect()
+    };
+    let text = args(&[]);
+    assert_eq!(listed(&text), all[..10], "{text}");
+    assert!(
+        text.contains(
+            "  ... and 15 more matches (15 at or above --fail-on copy): --max-matches 0 or --format json lists all"
+        ),
+        "{text}"
+    );
+    let text = args(&["--max-matches", "0"]);
+    assert_eq!(listed(&text), all, "{text}");
+    assert!(!text.contains("more match"), "{text}");
+    let text = args(&["--max-matches", "24"]);
+    assert_eq!(listed(&text), all[..24]);
+    assert!(text.contains("... and 1 more match (1 at or above"), "{text}");
+    // GitHub: one warning per listed match, one notice for the rest.
+    let github = args(&["--format", "github", "--max-matches", "3"]);
+    assert_eq!(github.lines().filter(|l| l.starts_with("::warning ")).count(), 3, "{github}");
+    let notices: Vec<&str> = github.lines().filter(|l| l.starts_with("::notice ")).collect();
+    assert_eq!(notices.len(), 1, "{github}");
+    assert!(notices[0].contains(&format!("file={}", s(&new))) && notices[0].contains("22 more matches"), "{github}");
+}
+
+#[test]
 fn added_documents_are_found_and_counted_and_compact_keeps_them() {
     let dir = tempfile::tempdir().unwrap();
     let docs = synthetic_corpus(300, 5);

@@ -68,6 +68,9 @@ pub struct StoryParams {
     pub link: f64,
     /// Sketch buckets (features) shared by more documents are not enumerated.
     pub max_bucket: usize,
+    /// Features kept in a document's sketch, its heaviest ([`crate::story::SALIENT_FEATURES`]);
+    /// an index keeps fewer, and signs with fewer ([`crate::index::for_indexing`]).
+    pub sketch: usize,
 }
 
 impl StoryParams {
@@ -76,13 +79,25 @@ impl StoryParams {
         check_range("--story-floor", floor, 0.0, 1.0)?;
         check_range("--story-link", link, 0.0, 1.0)?;
         check_range("--neighbors", neighbors as f64, 1.0, 100.0)?;
-        Ok(StoryParams { floor, neighbors, link, max_bucket: crate::story::DEFAULT_MAX_BUCKET })
+        Ok(StoryParams {
+            floor,
+            neighbors,
+            link,
+            max_bucket: crate::story::DEFAULT_MAX_BUCKET,
+            sketch: crate::story::SALIENT_FEATURES,
+        })
     }
 }
 
 impl Default for StoryParams {
     fn default() -> Self {
-        StoryParams { floor: 0.10, neighbors: 5, link: 0.03, max_bucket: crate::story::DEFAULT_MAX_BUCKET }
+        StoryParams {
+            floor: 0.10,
+            neighbors: 5,
+            link: 0.03,
+            max_bucket: crate::story::DEFAULT_MAX_BUCKET,
+            sketch: crate::story::SALIENT_FEATURES,
+        }
     }
 }
 

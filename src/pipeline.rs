@@ -557,10 +557,11 @@ impl Pipeline {
         Weighting { docs }
     }
 
-    /// A document's story sketch: its heaviest word, name and number features, weighted by
-    /// the background table alone, so that it is known as soon as the document is read.
+    /// A document's story sketch: its `config.story.sketch` heaviest word, name and number
+    /// features, weighted by the background table alone, so that it is known as soon as the
+    /// document is read.
     fn story_sketch(&self, features: &[story::Feature]) -> Sketched {
-        story::background_sketch(features, story::SALIENT_FEATURES)
+        story::background_sketch(features, self.config.story.sketch)
     }
 
     /// Drops candidates whose documents' dates are further apart than the window.

@@ -184,10 +184,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             let story = level == Level::Story;
             let params = index::params_of(&config, story);
             let mut inputs = Inputs::open(&args.against, config.fields.clone())?;
-            let signed = Pipeline::new(config.clone()).read(&mut inputs, &console)?;
+            let signed = Pipeline::new(index::for_indexing(config.clone())).read(&mut inputs, &console)?;
             let sketch = if story { index::INDEX_SKETCH } else { 0 };
             let data = SegmentData::from_signed(
-                &signed,
+                signed,
                 &inputs,
                 &config.fields.text,
                 config.lsh.bands,

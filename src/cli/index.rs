@@ -198,7 +198,7 @@ fn sign_with<T>(
 ) -> anyhow::Result<T> {
     let mut inputs = Inputs::open(paths, config.fields.clone())?;
     let console = Console::new(quiet);
-    let written = write(&Pipeline::new(config), &mut inputs, &console);
+    let written = write(&Pipeline::new(index::for_indexing(config)), &mut inputs, &console);
     console.finish();
     Ok(written?)
 }

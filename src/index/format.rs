@@ -17,7 +17,8 @@
 //!  .  header checksum    u64   xxh3 of every header byte before it
 //! ```
 
-use std::io::{BufWriter, Write};
+use std::borrow::Cow;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -239,35 +240,49 @@ pub fn parse(path: &Path, bytes: &[u8], kind: Kind, names: &dyn Fn(u32) -> &'sta
 /// over `path`, and the folder synced. A crash at any point leaves either the old file or the new
 /// one, whole. Returns the file's size.
 pub fn write_atomic(path: &Path, kind: Kind, params: &Params, sections: &[(u32, &[u8])]) -> Result<u64, Error> {
+    let ids: Vec<u32> = sections.iter().map(|s| s.0).collect();
+    write_atomic_with(path, kind, params, &ids, |i| Ok(Cow::Borrowed(sections[i].1)))
+}
+
+/// [`write_atomic`] of the sections `ids`, section i's bytes made by `section(i)` when it is
+/// written and dropped after (the header, which lists their sizes and checksums, is written
+/// last, at the start of the file): only one section is ever held. The same bytes.
+pub fn write_atomic_with<'s>(
+    path: &Path,
+    kind: Kind,
+    params: &Params,
+    ids: &[u32],
+    mut section: impl FnMut(usize) -> Result<Cow<'s, [u8]>, Error>,
+) -> Result<u64, Error> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let io = |e: std::io::Error| Error::io(path, e);
-    let header_len = TABLE_AT + sections.len() * ENTRY_LEN + 8;
+    let header_len = TABLE_AT + ids.len() * ENTRY_LEN + 8;
+    let tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = BufWriter::with_capacity(1 << 20, tmp);
+    out.write_all(&vec![0u8; header_len]).map_err(io)?;
     let mut header = Vec::with_capacity(header_len);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&(kind as u32).to_le_bytes());
     header.extend_from_slice(&(header_len as u32).to_le_bytes());
-    header.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    header.extend_from_slice(&(ids.len() as u32).to_le_bytes());
     params.encode(&mut header);
     let mut offset = header_len as u64;
-    for (id, bytes) in sections {
+    for (i, id) in ids.iter().enumerate() {
+        let bytes = section(i)?;
         header.extend_from_slice(&id.to_le_bytes());
         header.extend_from_slice(&0u32.to_le_bytes());
         header.extend_from_slice(&offset.to_le_bytes());
         header.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        header.extend_from_slice(&checksum(bytes).to_le_bytes());
+        header.extend_from_slice(&checksum(&bytes).to_le_bytes());
+        out.write_all(&bytes).map_err(io)?;
         offset += bytes.len() as u64;
     }
     let sum = checksum(&header);
     header.extend_from_slice(&sum.to_le_bytes());
     debug_assert_eq!(header.len(), header_len);
-
-    let tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    let mut out = BufWriter::with_capacity(1 << 20, tmp);
+    out.seek(SeekFrom::Start(0)).map_err(io)?;
     out.write_all(&header).map_err(io)?;
-    for (_, bytes) in sections {
-        out.write_all(bytes).map_err(io)?;
-    }
     let tmp = out.into_inner().map_err(|e| io(e.into_error()))?;
     crate::report::make_readable(tmp.as_file()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;

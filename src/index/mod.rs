@@ -467,11 +467,12 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     let config = pipeline.config();
     let story = config.level == Level::Story;
     let params = params_of(config, story);
-    let signed = pipeline.read(inputs, observer)?;
+    let mut signed = pipeline.read(inputs, observer)?;
     observer.stage("write");
     let next = old.as_ref().map_or(1, |(_, m)| m.next);
     let copies = keep_spooled(dir, inputs, &signed, next)?;
-    let data = segment_of(&signed, inputs, config, story, &copies)?;
+    let problems = std::mem::take(&mut signed.problems);
+    let data = segment_of(signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
     let manifest = Manifest {
@@ -484,12 +485,21 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     remove_unlisted(dir, &manifest);
     remove_other_texts(dir, next);
     let docs = data.docs.len();
-    Ok(Written { problems: signed.problems, docs, added: docs, bytes })
+    Ok(Written { problems, docs, added: docs, bytes })
+}
+
+/// `config` as `index build` and `add` sign with: story sketches cut while reading to the
+/// [`INDEX_SKETCH`] features a segment keeps, instead of holding the [`crate::story::SALIENT_FEATURES`]
+/// a scan needs until the segment is written (the heaviest of those are the same features with
+/// the same weights, so the segment is the same).
+pub fn for_indexing(mut config: Config) -> Config {
+    config.story.sketch = config.story.sketch.min(INDEX_SKETCH);
+    config
 }
 
 /// The segment of `signed` as an index stores it; `copies`: the index's copies of spooled inputs.
 pub fn segment_of(
-    signed: &Signed,
+    signed: Signed,
     inputs: &Inputs,
     config: &Config,
     story: bool,
@@ -527,7 +537,7 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
             IndexError::Corrupt { path: dir.to_path_buf(), what: "add: signing parameters differ".into() }.into()
         );
     }
-    let signed = pipeline.read(inputs, observer)?;
+    let mut signed = pipeline.read(inputs, observer)?;
     observer.stage("write");
     // Ids already indexed: compared by hash first, then by the id itself.
     let hash = |id: &str| xxhash_rust::xxh3::xxh3_64(id.as_bytes());
@@ -556,7 +566,8 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     let mut manifest = index.manifest.clone();
     let copies =
         if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
-    let data = segment_of(&signed, inputs, config, index.has_story(), &copies)?;
+    let problems = std::mem::take(&mut signed.problems);
+    let data = segment_of(signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
         let file = segment_name(manifest.next);
@@ -569,7 +580,7 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems: signed.problems, docs, added, bytes })
+    Ok(Written { problems, docs, added, bytes })
 }
 
 /// Merges every segment of the index in `dir` into one.

@@ -129,18 +129,22 @@ pub enum Paths<'a> {
 
 impl SegmentData {
     /// A segment of every document `signed` holds. `bands`: bands of the copy signature;
-    /// `sketch`: story features kept per document (0: none).
+    /// `sketch`: story features kept per document (0: none). Each part of `signed` is freed as
+    /// soon as its columns are built, so the two are never both held whole.
     pub fn from_signed(
-        signed: &Signed,
+        signed: Signed,
         inputs: &Inputs,
         fields_text: &str,
         bands: usize,
         sketch: usize,
         paths: Paths,
     ) -> Result<Self, Error> {
+        let Signed { docs, keys, sketches, eligible, df, .. } = signed;
+        let n = docs.len();
         let mut seg = SegmentData::default();
+        seg.docs.reserve_exact(n);
         let mut file_of: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
-        for doc in &signed.docs {
+        for doc in docs {
             let (source, offset, len) = match doc.location {
                 Location::Text { source } => (source, 0u64, None),
                 Location::Json { source, offset, len } => (source, offset, Some(len)),
@@ -178,8 +182,8 @@ impl SegmentData {
                 }
             };
             seg.docs.push(DocEntry {
-                id: doc.id.clone(),
-                meta: doc.meta.clone(),
+                id: doc.id,
+                meta: doc.meta,
                 file,
                 line: doc.line.min(u32::MAX as u64) as u32,
                 offset,
@@ -190,19 +194,17 @@ impl SegmentData {
                 date: doc.date,
             });
         }
-        let n = signed.docs.len();
         seg.bands = (0..bands)
             .map(|b| {
-                let mut col: Vec<(u32, u32)> = (0..n)
-                    .filter(|&d| signed.eligible[d])
-                    .map(|d| (short(signed.keys[d * bands + b]), d as u32))
-                    .collect();
+                let mut col: Vec<(u32, u32)> =
+                    (0..n).filter(|&d| eligible[d]).map(|d| (short(keys[d * bands + b]), d as u32)).collect();
                 col.sort_unstable();
                 col
             })
             .collect();
+        drop(keys);
         if sketch > 0 {
-            for (d, (hashes, weights)) in signed.sketches.iter().enumerate() {
+            for (d, (hashes, weights)) in sketches.iter().enumerate() {
                 let mut top: Vec<(u64, f32)> = hashes.iter().copied().zip(weights.iter().copied()).collect();
                 let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
                 if top.len() > sketch {
@@ -212,7 +214,9 @@ impl SegmentData {
                 seg.sketch.extend(top.iter().map(|&(h, w)| (short(h), d as u32, quantize(w))));
             }
             seg.sketch.sort_unstable();
-            seg.df = signed.df.counted().collect();
+            drop(sketches);
+            seg.df = df.counted().collect();
+            drop(df);
             seg.df.sort_unstable();
         }
         Ok(seg)
@@ -259,70 +263,91 @@ impl SegmentData {
     }
 
     /// Writes the segment to `path` atomically; returns its size in bytes.
+    /// Writes the segment to `path` atomically, one section at a time (only one section's bytes
+    /// are held besides the segment). Returns the file's size.
     pub fn write(&self, path: &Path, params: &Params) -> Result<u64, Error> {
         let too_large = |what, count: usize| IndexError::TooLarge { what, count: count as u64, max: u32::MAX as u64 };
         if self.docs.len() >= u32::MAX as usize {
             return Err(too_large("a segment's documents", self.docs.len()).into());
         }
-        let mut files = Vec::new();
-        format::put_varint(&mut files, self.files.len() as u64);
-        for f in &self.files {
-            format::put_str(&mut files, &f.path.to_string_lossy());
-            files.extend_from_slice(&f.size.to_le_bytes());
-            files.push(f.whole as u8);
-            format::put_str(&mut files, &f.text_field);
-        }
-        let mut docs = Vec::with_capacity(self.docs.len() * DOC_LEN);
-        let mut meta = Vec::new();
-        for d in &self.docs {
-            docs.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-            docs.extend_from_slice(&d.offset.to_le_bytes());
-            docs.extend_from_slice(&d.text_hash.to_le_bytes());
-            docs.extend_from_slice(&d.date.unwrap_or(i64::MIN).to_le_bytes());
-            for v in [d.file, d.line, d.len, d.bytes, d.features] {
-                docs.extend_from_slice(&v.to_le_bytes());
-            }
-            format::put_str(&mut meta, &d.id);
-            for s in [&d.meta.title, &d.meta.date, &d.meta.source, &d.meta.url] {
-                format::put_opt_str(&mut meta, s.as_deref());
-            }
-        }
-        let entries = self.bands.first().map_or(0, Vec::len);
-        let mut bands = Vec::with_capacity(8 + self.bands.len() * entries * 8);
-        bands.extend_from_slice(&(self.bands.len() as u32).to_le_bytes());
-        bands.extend_from_slice(&(entries as u32).to_le_bytes());
-        for col in &self.bands {
-            debug_assert_eq!(col.len(), entries);
-            col.iter().for_each(|(k, _)| bands.extend_from_slice(&k.to_le_bytes()));
-            col.iter().for_each(|(_, d)| bands.extend_from_slice(&d.to_le_bytes()));
-        }
         if self.sketch.len() >= u32::MAX as usize {
             return Err(too_large("a segment's sketch entries", self.sketch.len()).into());
         }
-        let mut sketch = Vec::with_capacity(4 + self.sketch.len() * 10);
-        sketch.extend_from_slice(&(self.sketch.len() as u32).to_le_bytes());
-        self.sketch.iter().for_each(|(h, _, _)| sketch.extend_from_slice(&h.to_le_bytes()));
-        self.sketch.iter().for_each(|(_, d, _)| sketch.extend_from_slice(&d.to_le_bytes()));
-        self.sketch.iter().for_each(|(_, _, w)| sketch.extend_from_slice(&w.to_le_bytes()));
-        let mut df = Vec::with_capacity(8 + self.df.len() * 12);
-        df.extend_from_slice(&(self.df.len() as u64).to_le_bytes());
-        self.df.iter().for_each(|(h, _)| df.extend_from_slice(&h.to_le_bytes()));
-        self.df.iter().for_each(|(_, c)| df.extend_from_slice(&c.to_le_bytes()));
-        let info = serde_json::json!({ "docs": self.docs.len() }).to_string();
-        format::write_atomic(
-            path,
-            Kind::Segment,
-            params,
-            &[
-                (SECTION_INFO, info.as_bytes()),
-                (SECTION_FILES, &files),
-                (SECTION_DOCS, &docs),
-                (SECTION_META, &meta),
-                (SECTION_BANDS, &bands),
-                (SECTION_SKETCH, &sketch),
-                (SECTION_DF, &df),
-            ],
-        )
+        const SECTIONS: [u32; 7] =
+            [SECTION_INFO, SECTION_FILES, SECTION_DOCS, SECTION_META, SECTION_BANDS, SECTION_SKETCH, SECTION_DF];
+        format::write_atomic_with(path, Kind::Segment, params, &SECTIONS, |i| Ok(self.section(SECTIONS[i]).into()))
+    }
+
+    /// The bytes of section `id`.
+    fn section(&self, id: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        match id {
+            SECTION_INFO => {
+                out.extend_from_slice(serde_json::json!({ "docs": self.docs.len() }).to_string().as_bytes())
+            }
+            SECTION_FILES => {
+                format::put_varint(&mut out, self.files.len() as u64);
+                for f in &self.files {
+                    format::put_str(&mut out, &f.path.to_string_lossy());
+                    out.extend_from_slice(&f.size.to_le_bytes());
+                    out.push(f.whole as u8);
+                    format::put_str(&mut out, &f.text_field);
+                }
+            }
+            SECTION_DOCS => {
+                // Each document's entry points at its metadata in the meta section.
+                out.reserve_exact(self.docs.len() * DOC_LEN);
+                let mut meta_at = 0u64;
+                let mut meta = Vec::new();
+                for d in &self.docs {
+                    out.extend_from_slice(&meta_at.to_le_bytes());
+                    out.extend_from_slice(&d.offset.to_le_bytes());
+                    out.extend_from_slice(&d.text_hash.to_le_bytes());
+                    out.extend_from_slice(&d.date.unwrap_or(i64::MIN).to_le_bytes());
+                    for v in [d.file, d.line, d.len, d.bytes, d.features] {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                    meta.clear();
+                    put_meta(&mut meta, d);
+                    meta_at += meta.len() as u64;
+                }
+            }
+            SECTION_META => self.docs.iter().for_each(|d| put_meta(&mut out, d)),
+            SECTION_BANDS => {
+                let entries = self.bands.first().map_or(0, Vec::len);
+                out.reserve_exact(8 + self.bands.len() * entries * 8);
+                out.extend_from_slice(&(self.bands.len() as u32).to_le_bytes());
+                out.extend_from_slice(&(entries as u32).to_le_bytes());
+                for col in &self.bands {
+                    debug_assert_eq!(col.len(), entries);
+                    col.iter().for_each(|(k, _)| out.extend_from_slice(&k.to_le_bytes()));
+                    col.iter().for_each(|(_, d)| out.extend_from_slice(&d.to_le_bytes()));
+                }
+            }
+            SECTION_SKETCH => {
+                out.reserve_exact(4 + self.sketch.len() * 10);
+                out.extend_from_slice(&(self.sketch.len() as u32).to_le_bytes());
+                self.sketch.iter().for_each(|(h, _, _)| out.extend_from_slice(&h.to_le_bytes()));
+                self.sketch.iter().for_each(|(_, d, _)| out.extend_from_slice(&d.to_le_bytes()));
+                self.sketch.iter().for_each(|(_, _, w)| out.extend_from_slice(&w.to_le_bytes()));
+            }
+            SECTION_DF => {
+                out.reserve_exact(8 + self.df.len() * 12);
+                out.extend_from_slice(&(self.df.len() as u64).to_le_bytes());
+                self.df.iter().for_each(|(h, _)| out.extend_from_slice(&h.to_le_bytes()));
+                self.df.iter().for_each(|(_, c)| out.extend_from_slice(&c.to_le_bytes()));
+            }
+            _ => unreachable!("a segment section"),
+        }
+        out
+    }
+}
+
+/// A document's id and metadata as the meta section holds them.
+fn put_meta(out: &mut Vec<u8>, d: &DocEntry) {
+    format::put_str(out, &d.id);
+    for s in [&d.meta.title, &d.meta.date, &d.meta.source, &d.meta.url] {
+        format::put_opt_str(out, s.as_deref());
     }
 }
 

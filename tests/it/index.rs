@@ -113,6 +113,30 @@ fn github_format_annotates_the_new_file() {
 }
 
 #[test]
+fn signing_with_the_index_s_sketch_size_writes_the_same_segment() {
+    // `index build` reads with sketches cut to what a segment keeps; a segment built from the
+    // full sketches a scan makes must be byte for byte the same.
+    use wiredup::config::{Config, Level};
+    use wiredup::index;
+    use wiredup::input::Inputs;
+    use wiredup::pipeline::{Pipeline, Silent};
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("archive.jsonl");
+    write_corpus(&corpus, &synthetic_corpus(400, 21));
+    let config = Config::new(Level::Story, 5, 128, 0.5, 0.8, None).unwrap();
+    let segment = |config: Config, name: &str| {
+        assert!(config.story.sketch > 0);
+        let idx = dir.path().join(name);
+        let mut inputs = Inputs::open(std::slice::from_ref(&corpus), config.fields.clone()).unwrap();
+        index::build(&idx, &Pipeline::new(config), &mut inputs, &Silent).unwrap();
+        std::fs::read(idx.join("seg-000001.wdx")).unwrap()
+    };
+    let cut = index::for_indexing(config.clone());
+    assert!(cut.story.sketch < config.story.sketch);
+    assert_eq!(segment(config, "full"), segment(cut, "cut"));
+}
+
+#[test]
 fn a_story_copied_many_times_lists_the_strongest_matches_and_counts_the_rest() {
     // 25 archive copies of one article, each with one word changed at a different place.
     let dir = tempfile::tempdir().unwrap();

@@ -150,6 +150,23 @@ impl CheckArgs {
     }
 }
 
+/// What a check should say about its inputs on stderr: files skipped by their extension, and a
+/// check of no document at all (a CI step pointed at the wrong folder would pass unnoticed).
+fn input_notes(inputs: &Inputs, docs: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let (n @ 1.., Some(example)) = &inputs.ignored_files {
+        notes.push(format!("note: {n} file(s) in the folders given are not inputs by extension (e.g. {example})"));
+    }
+    if docs == 0 {
+        notes.push(
+            "warning: no new document was read from the paths given, so nothing was checked (inputs: .txt .md \
+             .jsonl .json, optionally .gz or .zst, and .parquet)"
+                .to_string(),
+        );
+    }
+    notes
+}
+
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     args.run.set_threads()?;
     let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -215,6 +232,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let out = wiredup::check::check(&pipeline, &index, &mut inputs, &console, args.evidence);
     console.finish();
     let out = out?;
+    if !args.run.quiet {
+        for note in input_notes(&inputs, out.docs.len()) {
+            console.eprintln(&note);
+        }
+    }
     let fail_on = args.fail_on.relation();
     let ctx = CheckContext { inputs: &inputs, fail_on, archive, level, max_matches: args.max_matches };
     let stdout = std::io::stdout();

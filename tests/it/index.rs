@@ -113,6 +113,26 @@ fn github_format_annotates_the_new_file() {
 }
 
 #[test]
+fn a_check_that_reads_no_document_says_so() {
+    let (_dir, idx, _) = small_index();
+    let drafts = tempfile::tempdir().unwrap();
+    std::fs::write(drafts.path().join("draft.html"), "<p>An article in a format check does not read.</p>").unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(drafts.path())], None);
+    // Nothing matched, so the check passes; but stderr says that nothing was checked, and why.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("1 file(s) in the folders given are not inputs by extension"), "{err}");
+    assert!(err.contains("draft.html"), "{err}");
+    assert!(err.contains("no new document was read from the paths given, so nothing was checked"), "{err}");
+    let out = wiredup(&["check", "--index", s(&idx), s(drafts.path()), "-q"], None);
+    assert_eq!((out.status.code(), stderr(&out).as_str()), (Some(0), ""));
+    // A check of a document says nothing of the kind.
+    std::fs::write(drafts.path().join("draft.txt"), "Bakers in Lisbon raised bread prices again this week.").unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(drafts.path())], None);
+    assert!(!stderr(&out).contains("nothing was checked"), "{}", stderr(&out));
+}
+
+#[test]
 fn signing_with_the_index_s_sketch_size_writes_the_same_segment() {
     // `index build` reads with sketches cut to what a segment keeps; a segment built from the
     // full sketches a scan makes must be byte for byte the same.

@@ -113,6 +113,9 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             scan.problems.len()
         )?;
     }
+    if s.docs == 0 {
+        writeln!(out, "note: no document was read from the paths given, so nothing was compared")?;
+    }
     if s.docs_without_words > 0 {
         writeln!(out, "note: {} document(s) have no words and cannot match anything", s.docs_without_words)?;
     }

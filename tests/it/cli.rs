@@ -250,3 +250,17 @@ fn the_original_is_the_earliest_date_and_json_summary_parses() {
     assert_eq!(summary["top_clusters"][0]["original"], "early");
     assert_eq!(summary["top_clusters"][0]["title"], "Bridge to reopen");
 }
+
+#[test]
+fn a_scan_that_reads_no_document_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.html"), "<p>Not an input.</p>").unwrap();
+    let out = wiredup(&["scan", dir.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("note: no document was read from the paths given, so nothing was compared"), "{text}");
+    assert!(text.contains("not inputs by extension (e.g. ") && text.contains("page.html"), "{text}");
+    std::fs::write(dir.path().join("a.txt"), "One short article about bakers in Lisbon.").unwrap();
+    let text = stdout(&wiredup(&["scan", dir.path().to_str().unwrap()], None));
+    assert!(!text.contains("no document was read"), "{text}");
+}

@@ -262,7 +262,6 @@ impl SegmentData {
         out
     }
 
-    /// Writes the segment to `path` atomically; returns its size in bytes.
     /// Writes the segment to `path` atomically, one section at a time (only one section's bytes
     /// are held besides the segment). Returns the file's size.
     pub fn write(&self, path: &Path, params: &Params) -> Result<u64, Error> {

@@ -274,10 +274,43 @@ impl SegmentData {
         }
         const SECTIONS: [u32; 7] =
             [SECTION_INFO, SECTION_FILES, SECTION_DOCS, SECTION_META, SECTION_BANDS, SECTION_SKETCH, SECTION_DF];
-        format::write_atomic_with(path, Kind::Segment, params, &SECTIONS, |i| Ok(self.section(SECTIONS[i]).into()))
+        // The meta section is made with the docs section (whose entries point into it) and kept
+        // until its turn: about 15 bytes a document.
+        let mut meta = None;
+        format::write_atomic_with(path, Kind::Segment, params, &SECTIONS, |i| {
+            Ok(match SECTIONS[i] {
+                SECTION_DOCS => {
+                    let (docs, m) = self.docs_and_meta();
+                    meta = Some(m);
+                    docs.into()
+                }
+                SECTION_META => meta.take().expect("the docs section comes first").into(),
+                id => self.section(id).into(),
+            })
+        })
     }
 
-    /// The bytes of section `id`.
+    /// The docs section, whose entries point into the meta section, and the meta section.
+    fn docs_and_meta(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut docs = Vec::with_capacity(self.docs.len() * DOC_LEN);
+        let mut meta = Vec::new();
+        for d in &self.docs {
+            docs.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+            docs.extend_from_slice(&d.offset.to_le_bytes());
+            docs.extend_from_slice(&d.text_hash.to_le_bytes());
+            docs.extend_from_slice(&d.date.unwrap_or(i64::MIN).to_le_bytes());
+            for v in [d.file, d.line, d.len, d.bytes, d.features] {
+                docs.extend_from_slice(&v.to_le_bytes());
+            }
+            format::put_str(&mut meta, &d.id);
+            for s in [&d.meta.title, &d.meta.date, &d.meta.source, &d.meta.url] {
+                format::put_opt_str(&mut meta, s.as_deref());
+            }
+        }
+        (docs, meta)
+    }
+
+    /// The bytes of section `id` (not docs or meta: [`SegmentData::docs_and_meta`]).
     fn section(&self, id: u32) -> Vec<u8> {
         let mut out = Vec::new();
         match id {
@@ -293,25 +326,6 @@ impl SegmentData {
                     format::put_str(&mut out, &f.text_field);
                 }
             }
-            SECTION_DOCS => {
-                // Each document's entry points at its metadata in the meta section.
-                out.reserve_exact(self.docs.len() * DOC_LEN);
-                let mut meta_at = 0u64;
-                let mut meta = Vec::new();
-                for d in &self.docs {
-                    out.extend_from_slice(&meta_at.to_le_bytes());
-                    out.extend_from_slice(&d.offset.to_le_bytes());
-                    out.extend_from_slice(&d.text_hash.to_le_bytes());
-                    out.extend_from_slice(&d.date.unwrap_or(i64::MIN).to_le_bytes());
-                    for v in [d.file, d.line, d.len, d.bytes, d.features] {
-                        out.extend_from_slice(&v.to_le_bytes());
-                    }
-                    meta.clear();
-                    put_meta(&mut meta, d);
-                    meta_at += meta.len() as u64;
-                }
-            }
-            SECTION_META => self.docs.iter().for_each(|d| put_meta(&mut out, d)),
             SECTION_BANDS => {
                 let entries = self.bands.first().map_or(0, Vec::len);
                 out.reserve_exact(8 + self.bands.len() * entries * 8);
@@ -336,17 +350,9 @@ impl SegmentData {
                 self.df.iter().for_each(|(h, _)| out.extend_from_slice(&h.to_le_bytes()));
                 self.df.iter().for_each(|(_, c)| out.extend_from_slice(&c.to_le_bytes()));
             }
-            _ => unreachable!("a segment section"),
+            _ => unreachable!("a segment section other than docs and meta"),
         }
         out
-    }
-}
-
-/// A document's id and metadata as the meta section holds them.
-fn put_meta(out: &mut Vec<u8>, d: &DocEntry) {
-    format::put_str(out, &d.id);
-    for s in [&d.meta.title, &d.meta.date, &d.meta.source, &d.meta.url] {
-        format::put_opt_str(out, s.as_deref());
     }
 }
 

@@ -153,10 +153,7 @@ impl CheckArgs {
 /// What a check should say about its inputs on stderr: files skipped by their extension, and a
 /// check of no document at all (a CI step pointed at the wrong folder would pass unnoticed).
 fn input_notes(inputs: &Inputs, docs: usize) -> Vec<String> {
-    let mut notes = Vec::new();
-    if let (n @ 1.., Some(example)) = &inputs.ignored_files {
-        notes.push(format!("note: {n} file(s) in the folders given are not inputs by extension (e.g. {example})"));
-    }
+    let mut notes: Vec<String> = report::ignored_files_note(&inputs.ignored_files).into_iter().collect();
     if docs == 0 {
         notes.push(
             "warning: no new document was read from the paths given, so nothing was checked (inputs: .txt .md \

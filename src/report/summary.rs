@@ -62,6 +62,17 @@ fn human_bytes(b: u64) -> String {
     }
 }
 
+/// The note on files a folder held that are not inputs by their extension (`(count, an
+/// example)`, as [`crate::input::Inputs::ignored_files`] counts them), when there are any.
+pub fn ignored_files_note(ignored: &(usize, Option<String>)) -> Option<String> {
+    match ignored {
+        (n @ 1.., Some(example)) => {
+            Some(format!("note: {n} file(s) in the folders given are not inputs by extension (e.g. {example})"))
+        }
+        _ => None,
+    }
+}
+
 /// The readable report.
 pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
     let s = &scan.stats;
@@ -122,8 +133,8 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
     if let (n @ 1.., Some(example)) = &s.unreadable_dates {
         writeln!(out, "note: {n} date(s) could not be read (e.g. {example:?}); those documents count as undated")?;
     }
-    if let (n @ 1.., Some(example)) = &s.ignored_files {
-        writeln!(out, "note: {n} file(s) in the folders given are not inputs by extension (e.g. {example})")?;
+    if let Some(note) = ignored_files_note(&s.ignored_files) {
+        writeln!(out, "{note}")?;
     }
     if let (n @ 1.., Some(example)) = &s.sidecar_files {
         writeln!(

@@ -134,7 +134,20 @@ pub struct Config {
     /// would exceed a quarter of it, [`crate::pipeline::Pipeline::scan`] spills them to a
     /// temporary folder as sorted runs ([`crate::spill`]). Results do not depend on it.
     pub memory_limit: Option<u64>,
+    /// Also find texts contained in much longer ones (a wire story wrapped in local
+    /// paragraphs), which band keys of whole signatures miss beyond about twice the length:
+    /// candidates from sampled shingles ([`crate::lsh::contained_candidates`]), verified like
+    /// any other. Scan only; not bounded by `memory_limit`.
+    pub wrapped: bool,
 }
+
+/// [`Config::wrapped`]: a pair is a candidate when it shares at least this share of the smaller
+/// text's sampled shingles (a text contained 0.8 shares about 0.8 of them).
+pub const WRAPPED_MIN_SHARE: f64 = 0.5;
+
+/// [`Config::wrapped`]: a sampled shingle found in more documents than this is boilerplate and
+/// makes no candidates (enumerating its documents costs the square of their number).
+pub const WRAPPED_MAX_BUCKET: usize = 1000;
 
 /// Default [`Config::verify_block`]: 32 Mi values, about 256 MiB of shingles.
 pub const DEFAULT_VERIFY_BLOCK: usize = 32 << 20;
@@ -182,6 +195,7 @@ impl Config {
             story: StoryParams::default(),
             verify_block: DEFAULT_VERIFY_BLOCK,
             memory_limit: None,
+            wrapped: false,
         })
     }
 

@@ -252,9 +252,30 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
     let (entries, oversized_buckets) = linked_entries(sketches, max_bucket);
     assert!(entries.len() < u32::MAX as usize, "{} linked sketch entries do not fit u32 indices", entries.len());
 
-    // Each document's linked entries, in the order of its sketch (by feature): its weight and
-    // the entries after it in its bucket. Placed by a counting sort on the document, which
-    // keeps the entries' feature order.
+    let (starts, member) = by_document(&entries, n);
+    let buckets = Buckets { entries: &entries, member: &member, starts: &starts };
+
+    // Rayon makes an accumulator for every piece of work it splits off, dozens of them; each is
+    // as long as the corpus, so they are lent from a pool instead (at most one per running task).
+    let pool = std::sync::Mutex::new(Vec::new());
+    let pairs: Vec<Candidate> = (0..n as u32)
+        .into_par_iter()
+        .with_min_len(64)
+        .map_init(
+            || Pooled::take(&pool, || Shared::new(n)),
+            |shared, a| shared.get().candidates_of(&buckets, a, min_dot),
+        )
+        .flat_map_iter(|bs| bs.into_iter())
+        .collect();
+    let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
+    (pairs, stats)
+}
+
+/// Each document's linked entries (of `entries`, sorted by feature then document; `n`
+/// documents), in the order of its sketch (by feature): its weight and the range of the entries
+/// after it in its bucket, as [`Buckets::member`] and [`Buckets::starts`]. Placed by a counting
+/// sort on the document, which keeps the entries' feature order.
+fn by_document(entries: &[Entry], n: usize) -> (Vec<u32>, Vec<(f32, u32, u32)>) {
     let mut starts = vec![0u32; n + 1];
     entries.iter().for_each(|e| starts[e.d as usize + 1] += 1);
     for d in 0..n {
@@ -272,19 +293,7 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
         }
         start = end;
     }
-    let buckets = Buckets { entries: &entries, member: &member, starts: &starts };
-
-    // Rayon makes an accumulator for every piece of work it splits off, dozens of them; each is
-    // as long as the corpus, so they are lent from a pool instead (at most one per running task).
-    let pool = std::sync::Mutex::new(Vec::new());
-    let pairs: Vec<Candidate> = (0..n as u32)
-        .into_par_iter()
-        .with_min_len(64)
-        .map_init(|| Pooled::take(&pool, n), |shared, a| shared.get().candidates_of(&buckets, a, min_dot))
-        .flat_map_iter(|bs| bs.into_iter())
-        .collect();
-    let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
-    (pairs, stats)
+    (starts, member)
 }
 
 /// The buckets of [`weighted_candidates`]: for each document, its linked entries.
@@ -308,28 +317,29 @@ impl Buckets<'_> {
     }
 }
 
-/// A [`Shared`] lent from a pool, and given back when dropped.
-struct Pooled<'a> {
-    shared: Option<Shared>,
-    pool: &'a std::sync::Mutex<Vec<Shared>>,
+/// A per-thread accumulator lent from a pool, and given back when dropped (the join's
+/// accumulators are as long as the corpus: one per running task, not one per split of work).
+struct Pooled<'a, T> {
+    item: Option<T>,
+    pool: &'a std::sync::Mutex<Vec<T>>,
 }
 
-impl<'a> Pooled<'a> {
-    fn take(pool: &'a std::sync::Mutex<Vec<Shared>>, docs: usize) -> Self {
-        let shared = pool.lock().expect("no panic while holding the pool").pop().unwrap_or_else(|| Shared::new(docs));
-        Pooled { shared: Some(shared), pool }
+impl<'a, T> Pooled<'a, T> {
+    fn take(pool: &'a std::sync::Mutex<Vec<T>>, make: impl FnOnce() -> T) -> Self {
+        let item = pool.lock().expect("no panic while holding the pool").pop().unwrap_or_else(make);
+        Pooled { item: Some(item), pool }
     }
 
-    fn get(&mut self) -> &mut Shared {
-        self.shared.as_mut().expect("held until dropped")
+    fn get(&mut self) -> &mut T {
+        self.item.as_mut().expect("held until dropped")
     }
 }
 
-impl Drop for Pooled<'_> {
+impl<T> Drop for Pooled<'_, T> {
     fn drop(&mut self) {
-        // Every slot is back to empty after each document (`candidates_of` takes them).
-        if let (Some(shared), Ok(mut pool)) = (self.shared.take(), self.pool.lock()) {
-            pool.push(shared);
+        // Every accumulator is back to empty after each document (its users take the slots).
+        if let (Some(item), Ok(mut pool)) = (self.item.take(), self.pool.lock()) {
+            pool.push(item);
         }
     }
 }
@@ -414,6 +424,130 @@ impl Shared {
     }
 }
 
+/// Every document's sampled shingles ([`crate::shingle::sampled`]), for
+/// [`contained_candidates`]: 8 bytes a sample (its hash's top 32 bits beside the document's
+/// index) and 4 a document. The cut hashes are only ever compared for candidates: two shingles
+/// that agree on 32 bits at worst add a pair that verification then drops.
+#[derive(Debug, Default)]
+pub struct Samples {
+    /// (top 32 bits of the sample << 32) | document.
+    entries: Vec<u64>,
+    /// Distinct (cut) samples per document.
+    sizes: Vec<u32>,
+}
+
+impl Samples {
+    /// Adds the next document's samples (any order, repeats allowed).
+    pub fn push(&mut self, samples: &[u64]) {
+        let d = self.sizes.len() as u64;
+        assert!(d < u32::MAX as u64, "at most 2^32 - 1 documents");
+        let from = self.entries.len();
+        self.entries.extend(samples.iter().map(|&h| ((h >> 32) << 32) | d));
+        self.entries[from..].sort_unstable();
+        let mut kept = from;
+        for i in from..self.entries.len() {
+            if kept == from || self.entries[i] != self.entries[kept - 1] {
+                self.entries[kept] = self.entries[i];
+                kept += 1;
+            }
+        }
+        self.entries.truncate(kept);
+        self.sizes.push((kept - from) as u32);
+    }
+
+    /// Documents added.
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+}
+
+/// Pairs in which one text may hold most of the other, from each document's sampled shingles.
+/// Sampling by hash value keeps a shingle wherever it occurs, so a text contained in another
+/// has its samples among the other's, however much longer that one is (a wire story wrapped in
+/// local paragraphs), where band keys of whole signatures only meet when the two are of similar
+/// length. A pair is a candidate when the samples it shares are at least 2 and at least
+/// `min_share` of the smaller sample set. Samples held by more than `max_bucket` documents
+/// (boilerplate) count for no pair; how many there are is returned. Sorted and distinct; the
+/// same at any thread count.
+pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize) -> (Vec<Candidate>, usize) {
+    let Samples { mut entries, sizes } = samples;
+    let n = sizes.len();
+    entries.par_sort_unstable();
+    // Only the samples of buckets of 2 to `max_bucket` documents stay, in place.
+    let sample = |e: u64| e >> 32;
+    let (mut kept, mut oversized, mut i) = (0, 0, 0);
+    while i < entries.len() {
+        let run = entries[i..].partition_point(|&e| sample(e) == sample(entries[i]));
+        if run > max_bucket {
+            oversized += 1;
+        } else if run > 1 {
+            entries.copy_within(i..i + run, kept);
+            kept += run;
+        }
+        i += run;
+    }
+    entries.truncate(kept);
+    entries.shrink_to_fit();
+    // Per document, in sample order: the range of the entries after its own in each bucket.
+    let mut starts = vec![0u32; n + 1];
+    entries.iter().for_each(|&e| starts[(e as u32) as usize + 1] += 1);
+    for d in 0..n {
+        starts[d + 1] += starts[d];
+    }
+    let mut next = starts.clone();
+    let mut after = vec![(0u32, 0u32); entries.len()];
+    let mut start = 0;
+    for run in entries.chunk_by(|&x, &y| sample(x) == sample(y)) {
+        let end = start + run.len();
+        for (i, &e) in run.iter().enumerate() {
+            let at = &mut next[(e as u32) as usize];
+            after[*at as usize] = ((start + i + 1) as u32, end as u32);
+            *at += 1;
+        }
+        start = end;
+    }
+    drop(next);
+    let pool = std::sync::Mutex::new(Vec::new());
+    let pairs: Vec<Candidate> = (0..n as u32)
+        .into_par_iter()
+        .with_min_len(64)
+        .map_init(
+            || Pooled::take(&pool, || (vec![0u32; n], Vec::<u32>::new())),
+            |acc, a| {
+                let (shared, touched) = acc.get();
+                for &(from, end) in &after[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
+                    // A bucket is sorted by document: the entries after a's are later documents.
+                    for &e in &entries[from as usize..end as usize] {
+                        let b = e as u32;
+                        let slot = &mut shared[b as usize];
+                        if *slot == 0 {
+                            touched.push(b);
+                        }
+                        *slot += 1;
+                    }
+                }
+                touched.sort_unstable();
+                let mut out = Vec::new();
+                for &b in touched.iter() {
+                    let k = std::mem::take(&mut shared[b as usize]);
+                    let smaller = sizes[a as usize].min(sizes[b as usize]);
+                    if k >= 2 && k as f64 >= min_share * smaller as f64 {
+                        out.push(Candidate { a, b });
+                    }
+                }
+                touched.clear();
+                out
+            },
+        )
+        .flat_map_iter(|pairs| pairs.into_iter())
+        .collect();
+    (pairs, oversized)
+}
+
 /// The union of two sorted, distinct candidate lists: sorted and distinct.
 pub fn union(x: &[Candidate], y: &[Candidate]) -> Vec<Candidate> {
     let mut out = Vec::with_capacity(x.len() + y.len());
@@ -445,6 +579,7 @@ mod tests {
     use super::*;
     use crate::minhash::MinHasher;
     use crate::story::Sketched;
+    use std::collections::BTreeSet;
 
     #[test]
     fn optimal_banding_puts_the_steep_part_near_the_threshold() {
@@ -651,5 +786,51 @@ mod tests {
         assert_eq!(c.len(), 5);
         assert!(c.iter().all(|p| p.a == 0));
         assert_eq!(stats.oversized_buckets, 1);
+    }
+
+    /// Brute force of [`contained_candidates`]'s rule over samples cut to 32 bits.
+    fn contained_by_brute_force(docs: &[Vec<u64>], min_share: f64, max_bucket: usize) -> Vec<Candidate> {
+        let cut: Vec<BTreeSet<u64>> = docs.iter().map(|d| d.iter().map(|h| h >> 32).collect()).collect();
+        let mut holders = std::collections::BTreeMap::<u64, usize>::new();
+        cut.iter().flatten().for_each(|&h| *holders.entry(h).or_default() += 1);
+        let mut out = Vec::new();
+        for a in 0..docs.len() {
+            for b in a + 1..docs.len() {
+                let shared = cut[a].intersection(&cut[b]).filter(|h| holders[h] <= max_bucket).count();
+                if shared >= 2 && shared as f64 >= min_share * cut[a].len().min(cut[b].len()) as f64 {
+                    out.push(Candidate { a: a as u32, b: b as u32 });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn contained_candidates_follow_their_rule_and_find_a_text_inside_a_far_longer_one() {
+        let mut next = xorshift(9);
+        // 60 documents of 3..40 samples from a small pool (so many overlap a little); then a
+        // document inside one ten times its size, and one sharing half of another's samples.
+        let mut docs: Vec<Vec<u64>> =
+            (0..60).map(|_| (0..3 + next() % 38).map(|_| ((next() % 400) << 40) | 7).collect()).collect();
+        let long: Vec<u64> = (0..200).map(|_| next()).collect();
+        docs.push(long[50..70].to_vec());
+        docs.push(long.clone());
+        let mut half: Vec<u64> = docs[5][..docs[5].len() / 2].to_vec();
+        half.extend((0..docs[5].len()).map(|_| next()));
+        docs.push(half);
+        for max_bucket in [2, 5, 1000] {
+            let mut samples = Samples::default();
+            docs.iter().for_each(|d| samples.push(d));
+            let (found, oversized) = contained_candidates(samples, 0.5, max_bucket);
+            assert_eq!(found, contained_by_brute_force(&docs, 0.5, max_bucket), "max bucket {max_bucket}");
+            assert_eq!(oversized > 0, max_bucket < 1000, "max bucket {max_bucket}");
+            assert!(found.contains(&Candidate { a: 60, b: 61 }), "max bucket {max_bucket}");
+        }
+        // Repeats and order within a document do not matter.
+        let mut samples = Samples::default();
+        samples.push(&[3 << 40, 1 << 40, 3 << 40, 2 << 40]);
+        samples.push(&[2 << 40, 1 << 40]);
+        samples.push(&[1 << 40]);
+        assert_eq!(contained_candidates(samples, 0.5, 10).0, vec![Candidate { a: 0, b: 1 }]);
     }
 }

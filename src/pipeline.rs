@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cluster::{self, Cluster, Edge, Facts, Member};
-use crate::config::{Config, Level, MINHASH_SEED, SHINGLE_SEED, TEXT_SEED};
+use crate::config::{self, Config, Level, MINHASH_SEED, SHINGLE_SEED, TEXT_SEED};
 use crate::date::parse_date;
 use crate::error::{Error, Result};
 use crate::evidence::{self, Aligned};
 use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
 use crate::lsh::{self, Candidate, CandidateStats};
 use crate::minhash::MinHasher;
-use crate::shingle::{ShingleScratch, Shingler};
+use crate::shingle::{self, ShingleScratch, Shingler};
 use crate::spill::SpilledKeys;
 use crate::story::{self, Sketched, StoryFeaturizer, Vector, Weighting};
 use crate::verify::{Overlap, Relation, Scored, Verifier};
@@ -86,6 +86,10 @@ pub struct Stats {
     pub spilled_runs: usize,
     /// Story level: sketch features shared by more documents than the story bucket limit.
     pub story_oversized: usize,
+    /// With [`Config::wrapped`]: candidate pairs from sampled shingles (some also found by band
+    /// keys), and sampled shingles in more documents than [`config::WRAPPED_MAX_BUCKET`].
+    pub wrapped_candidates: usize,
+    pub wrapped_oversized: usize,
     /// Documents read again for verification.
     pub reread_docs: usize,
     /// Candidate pairs dropped because their dates are further apart than the window.
@@ -148,8 +152,8 @@ enum Sketch {
 }
 
 /// One document of a batch as the pool parsed and sketched it: (id, metadata, location, line,
-/// (text bytes, text hash), feature count, sketch), or why it was skipped.
-type ParsedDoc = std::result::Result<(String, Meta, Location, u64, (u32, u64), usize, Sketch), Problem>;
+/// (text bytes, text hash), feature count, (sketch, sampled shingles)), or why it was skipped.
+type ParsedDoc = std::result::Result<(String, Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
 
 /// A parsed batch waiting to be registered, in input order.
 struct Parsed {
@@ -191,42 +195,53 @@ impl Pipeline {
         self.shingler.shingles_into(text, &mut s.shingle, &mut s.features);
     }
 
-    /// The read stage's work on one text.
-    fn sketch(&self, text: &str, s: &mut Scratch) -> (usize, Sketch) {
+    /// The read stage's work on one text: its feature count, its sketch and (with
+    /// [`Config::wrapped`]) its sampled shingles, repeats included.
+    fn sketch(&self, text: &str, s: &mut Scratch) -> (usize, (Sketch, Vec<u64>)) {
         // Signing ignores repeats: no need to sort the shingles here.
         self.shingler.hashes_into(text, &mut s.shingle, &mut s.features);
         let sig = self.hasher.sign(&s.features);
         let mut keys = Vec::with_capacity(self.config.lsh.bands);
         self.config.lsh.band_keys(&sig, &mut keys);
+        let mut samples = Vec::new();
+        if self.config.wrapped {
+            samples.extend(s.features.iter().copied().filter(|&h| shingle::sampled(h)));
+        }
         match self.config.level {
-            Level::Copy => (s.features.len(), Sketch::Keys(keys)),
+            Level::Copy => (s.features.len(), (Sketch::Keys(keys), samples)),
             Level::Story => {
                 let (hashes, sketch) = self.story.with_features(text, |features| {
                     (features.iter().map(|f| f.hash).collect::<Vec<u64>>(), self.story_sketch(features))
                 });
-                (hashes.len().max(s.features.len()), Sketch::Story { keys, features: hashes, sketch })
+                (hashes.len().max(s.features.len()), (Sketch::Story { keys, features: hashes, sketch }, samples))
             }
         }
     }
 
     /// Runs every stage over `inputs`.
     pub fn scan(&self, inputs: &mut Inputs, observer: &dyn Observer) -> Result<ScanOutput> {
-        let Signed { docs, keys, spilled, sketches, eligible, df, problems, mut stats } =
+        let Signed { docs, keys, spilled, sketches, samples, eligible, df, problems, mut stats } =
             self.read_with(inputs, observer, true)?;
 
         observer.stage("candidates");
         let started = Instant::now();
         let mut copy_candidates: Vec<Candidate> = Vec::new();
         let (cands, cstats) = match self.config.level {
-            Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible)?,
+            Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples, &mut stats)?,
             Level::Story => {
                 let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
                 // Each is parallel inside, but neither keeps both cores busy throughout.
                 let ((c, mut s), copies) = rayon::join(
                     || lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket),
-                    || self.copy_candidates(&keys, spilled.as_ref(), &eligible),
+                    || {
+                        let mut wrapped = Stats::default();
+                        let found = self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples, &mut wrapped);
+                        found.map(|f| (f, wrapped))
+                    },
                 );
-                let (copies, cs) = copies?;
+                let ((copies, cs), wrapped) = copies?;
+                stats.wrapped_candidates = wrapped.wrapped_candidates;
+                stats.wrapped_oversized = wrapped.wrapped_oversized;
                 stats.story_oversized = s.oversized_buckets;
                 let c = lsh::union(&c, &copies);
                 s.pairs = c.len();
@@ -441,7 +456,7 @@ impl Pipeline {
                     r.stats.sidecar_files.1.get_or_insert(name);
                 }
                 for item in parsed.docs {
-                    let (id, meta, location, line, (bytes, text_hash), features, sketch) = match item {
+                    let (id, meta, location, line, (bytes, text_hash), features, (sketch, samples)) = match item {
                         Ok(x) => x,
                         Err(p) => {
                             report(p, &mut r.problems)?;
@@ -469,6 +484,9 @@ impl Pipeline {
                         r.stats.docs_without_words += 1;
                     }
                     r.eligible.push(features > 0);
+                    if self.config.wrapped {
+                        r.samples.push(&samples);
+                    }
                     match sketch {
                         Sketch::Keys(k) => r.keys.extend_from_slice(&k),
                         Sketch::Story { keys, features, sketch } => {
@@ -540,17 +558,30 @@ impl Pipeline {
     }
 
     /// Candidate pairs of the copy-level band keys: from memory, or merged from the runs spilled
-    /// to disk (the same pairs either way).
+    /// to disk (the same pairs either way); with [`Config::wrapped`], and those of the sampled
+    /// shingles (`samples`), whose counts go to `stats`.
     fn copy_candidates(
         &self,
         keys: &[u64],
         spilled: Option<&SpilledKeys>,
         eligible: &[bool],
+        samples: lsh::Samples,
+        stats: &mut Stats,
     ) -> Result<(Vec<Candidate>, CandidateStats)> {
-        match spilled {
-            Some(runs) => runs.candidates(self.config.max_bucket),
-            None => Ok(lsh::candidates(keys, self.config.lsh.bands, eligible, self.config.max_bucket)),
+        let (banded, mut cstats) = match spilled {
+            Some(runs) => runs.candidates(self.config.max_bucket)?,
+            None => lsh::candidates(keys, self.config.lsh.bands, eligible, self.config.max_bucket),
+        };
+        if !self.config.wrapped {
+            return Ok((banded, cstats));
         }
+        let (wrapped, oversized) =
+            lsh::contained_candidates(samples, config::WRAPPED_MIN_SHARE, config::WRAPPED_MAX_BUCKET);
+        stats.wrapped_candidates = wrapped.len();
+        stats.wrapped_oversized = oversized;
+        let all = lsh::union(&banded, &wrapped);
+        cstats.pairs = all.len();
+        Ok((all, cstats))
     }
 
     fn weighting(&self, docs: usize) -> Weighting {
@@ -798,6 +829,8 @@ pub struct Signed {
     pub spilled: Option<SpilledKeys>,
     /// Story level: each document's sketch (empty at copy level).
     pub sketches: story::Sketches,
+    /// With [`Config::wrapped`]: each document's sampled shingles, else empty.
+    pub samples: lsh::Samples,
     /// Documents with at least one feature (the others cannot match anything).
     pub eligible: Vec<bool>,
     /// Story level: document frequencies of story features.

@@ -14,6 +14,21 @@ pub struct Shingler {
 /// The longest shingle, in words.
 pub const MAX_NGRAM: usize = 64;
 
+/// [`sampled`] keeps one shingle in 2^`SAMPLE_BITS` (16).
+pub const SAMPLE_BITS: u32 = 4;
+
+/// Seed of [`sampled`]'s choice ("samples1").
+const SAMPLE_SEED: u64 = 0x7361_6d70_6c65_7331;
+
+/// Whether a shingle (its hash) is sampled for finding wrapped copies
+/// ([`crate::lsh::contained_candidates`]): decided by the hash alone, so a shingle is sampled in
+/// every text that has it, and the samples of a text contained in another are among the
+/// other's. About one shingle in 2^[`SAMPLE_BITS`].
+#[inline]
+pub fn sampled(shingle: u64) -> bool {
+    mix(shingle ^ SAMPLE_SEED) >> (64 - SAMPLE_BITS) == 0
+}
+
 /// Reusable buffers for shingling.
 #[derive(Debug, Default)]
 pub struct ShingleScratch {

@@ -126,6 +126,15 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub run: RunArgs,
 
+    /// Also find a text inside one several times its length (a wire story wrapped in local
+    /// paragraphs): the LSH bands of whole texts meet only up to about twice the length. Pairs
+    /// sharing at least half of the smaller text's sampled shingles (1 in 16, chosen by hash, so
+    /// the same in every text) are verified too, against --containment. Costs time and about 12
+    /// bytes per 16 shingles of memory, not bounded by --memory-limit. Scan only (not the staged
+    /// commands or the index yet).
+    #[arg(long, help_heading = "Matching")]
+    pub wrapped: bool,
+
     /// Story level: link a candidate pair when the cosine of its weighted features is at
     /// least this (0..1).
     #[arg(long, default_value_t = 0.10, help_heading = "Story level")]
@@ -162,6 +171,7 @@ impl ScanArgs {
         };
         let mut config = self.matching.to_config(level)?;
         config.evidence = self.evidence;
+        config.wrapped = self.wrapped;
         config.story = wiredup::config::StoryParams::new(self.story_floor, self.neighbors, self.story_link)?;
         config.story.max_bucket = self.story_max_bucket.max(2);
         config.strict = self.run.strict;

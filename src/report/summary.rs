@@ -92,6 +92,15 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "  copies: shingles of {} words, {} MinHash values, LSH {} bands x {} rows; Jaccard >= {} or containment >= {}",
         c.ngram, c.num_perm, c.lsh.bands, c.lsh.rows, c.threshold, c.containment
     )?;
+    if c.wrapped {
+        writeln!(
+            out,
+            "  wrapped copies: 1 in {} shingles sampled; a pair sharing >= {} of the smaller text's samples is checked too ({} such pairs)",
+            1u32 << crate::shingle::SAMPLE_BITS,
+            crate::config::WRAPPED_MIN_SHARE,
+            s.wrapped_candidates
+        )?;
+    }
     if c.level == Level::Story {
         writeln!(
             out,
@@ -148,6 +157,14 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             out,
             "note: {} story feature(s) were in more than {} sketches and made no candidates (--story-max-bucket)",
             s.story_oversized, c.story.max_bucket
+        )?;
+    }
+    if s.wrapped_oversized > 0 {
+        writeln!(
+            out,
+            "note: {} sampled shingle(s) were in more than {} documents (boilerplate) and made no --wrapped candidates",
+            s.wrapped_oversized,
+            crate::config::WRAPPED_MAX_BUCKET
         )?;
     }
     if s.candidates.oversized_buckets > 0 {
@@ -239,7 +256,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             "ngram": c.ngram, "num_perm": c.num_perm, "bands": c.lsh.bands, "rows": c.lsh.rows,
             "threshold": c.threshold, "containment": c.containment,
             "story_floor": c.story.floor, "story_link": c.story.link, "neighbors": c.story.neighbors,
-            "story_max_bucket": c.story.max_bucket, "window_seconds": c.window,
+            "story_max_bucket": c.story.max_bucket, "window_seconds": c.window, "wrapped": c.wrapped,
         },
         "documents": s.docs,
         "bytes": s.bytes,
@@ -253,6 +270,8 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,
         "story_oversized_features": s.story_oversized,
+        "wrapped_candidate_pairs": s.wrapped_candidates,
+        "wrapped_oversized_samples": s.wrapped_oversized,
         "spilled_runs": s.spilled_runs,
         "reread_documents": s.reread_docs,
         "pairs": s.pairs,

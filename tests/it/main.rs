@@ -11,3 +11,4 @@ mod out_of_core;
 mod parquet_io;
 mod staged;
 mod story;
+mod wrapped;

@@ -116,7 +116,7 @@ pub struct ScanArgs {
     /// temporary folder (TMPDIR) as sorted runs and merged back to find candidates; verification
     /// re-reads documents in blocks of at most another quarter. Results are identical with or
     /// without it; it costs disk space about 1.5x the keys and some time. Not bounded: per-document
-    /// ids and metadata (a few hundred bytes each), story sketches, and the candidate pairs.
+    /// ids and metadata (a few hundred bytes each), story sketches, --wrapped samples and the candidate pairs.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
 
@@ -129,9 +129,9 @@ pub struct ScanArgs {
     /// Also find a text inside one several times its length (a wire story wrapped in local
     /// paragraphs): the LSH bands of whole texts meet only up to about twice the length. Pairs
     /// sharing at least half of the smaller text's sampled shingles (1 in 16, chosen by hash, so
-    /// the same in every text) are verified too, against --containment. Costs time and about 12
-    /// bytes per 16 shingles of memory, not bounded by --memory-limit. Scan only (not the staged
-    /// commands or the index yet).
+    /// the same in every text) are verified too, against --containment. Costs about 20% more
+    /// time and 8 bytes per 16 shingles of memory, not bounded by --memory-limit. Scan only (not
+    /// the staged commands or the index yet).
     #[arg(long, help_heading = "Matching")]
     pub wrapped: bool,
 

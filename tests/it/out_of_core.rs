@@ -31,6 +31,29 @@ fn spilled_band_keys_find_exactly_what_memory_finds_at_both_levels() {
 }
 
 #[test]
+fn spilled_band_keys_with_wrapped_samples_find_exactly_what_memory_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corpus.jsonl");
+    write_corpus(&path, &synthetic_corpus(600, 19));
+    for level in [Level::Copy, Level::Story] {
+        let wrapped = |limit: Option<u64>| {
+            scan_file(&path, level, |c| {
+                c.wrapped = true;
+                if let Some(bytes) = limit {
+                    c.set_memory_limit(bytes);
+                }
+            })
+        };
+        let (whole, spilled) = (wrapped(None), wrapped(Some(100_000)));
+        assert!(whole.stats.wrapped_candidates > 0, "{level:?}");
+        assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
+        assert_eq!(comparable(&whole), comparable(&spilled), "{level:?}");
+        assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?}");
+        assert_eq!(whole.stats.wrapped_candidates, spilled.stats.wrapped_candidates, "{level:?}");
+    }
+}
+
+#[test]
 fn a_limit_the_keys_fit_in_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corpus.jsonl");

@@ -3,9 +3,6 @@
 use std::collections::BTreeSet;
 
 use crate::common::*;
-use wiredup::normalize::normalize;
-use wiredup::shingle::Shingler;
-use wiredup::verify::Overlap;
 
 const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
 
@@ -99,17 +96,7 @@ fn finds_exactly_the_pairs_above_threshold() {
         .map(|v| (v["a"].as_str().unwrap().to_string(), v["b"].as_str().unwrap().to_string()))
         .collect();
 
-    let sh = Shingler::new(5, wiredup::config::SHINGLE_SEED);
-    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| sh.shingles(&normalize(t))).collect();
-    let mut truth = BTreeSet::new();
-    for i in 0..docs.len() {
-        for j in i + 1..docs.len() {
-            let o = Overlap::of(&sets[i], &sets[j]);
-            if o.jaccard >= 0.5 || o.score() >= 0.8 {
-                truth.insert((docs[i].0.clone(), docs[j].0.clone()));
-            }
-        }
-    }
+    let truth = copy_pairs_by_brute_force(&docs);
     assert!(truth.len() > 30, "the corpus has copies: {}", truth.len());
     let missed: Vec<_> = truth.difference(&found).collect();
     let extra: Vec<_> = found.difference(&truth).collect();

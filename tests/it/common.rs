@@ -136,3 +136,21 @@ pub fn comparable(s: &wiredup::pipeline::ScanOutput) -> (Vec<String>, Vec<String
         .collect();
     (pairs, clusters)
 }
+
+/// Every pair of `docs` (ids, the smaller first) that verification calls a copy, by brute force:
+/// exact word-5-gram Jaccard >= 0.5 or containment >= 0.8 (the default thresholds).
+pub fn copy_pairs_by_brute_force(docs: &[(String, String)]) -> std::collections::BTreeSet<(String, String)> {
+    let sh = wiredup::shingle::Shingler::new(5, wiredup::config::SHINGLE_SEED);
+    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| sh.shingles(&wiredup::normalize::normalize(t))).collect();
+    let mut truth = std::collections::BTreeSet::new();
+    for i in 0..docs.len() {
+        for j in i + 1..docs.len() {
+            let o = wiredup::verify::Overlap::of(&sets[i], &sets[j]);
+            if o.jaccard >= 0.5 || o.score() >= 0.8 {
+                let (a, b) = (docs[i].0.clone(), docs[j].0.clone());
+                truth.insert(if a < b { (a, b) } else { (b, a) });
+            }
+        }
+    }
+    truth
+}

@@ -5,9 +5,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::common::*;
-use wiredup::normalize::normalize;
-use wiredup::shingle::Shingler;
-use wiredup::verify::Overlap;
 
 /// Random-word articles, and 20 wire stories each wrapped in filler 3, 5 and 8 times its length.
 fn wrapped_corpus() -> Vec<(String, String)> {
@@ -45,18 +42,7 @@ fn wrapped_finds_every_contained_copy_that_bands_miss_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("news.jsonl");
     write_corpus(&corpus, &docs);
-    let sh = Shingler::new(5, wiredup::config::SHINGLE_SEED);
-    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| sh.shingles(&normalize(t))).collect();
-    let mut truth = BTreeSet::new();
-    for i in 0..docs.len() {
-        for j in i + 1..docs.len() {
-            let o = Overlap::of(&sets[i], &sets[j]);
-            if o.jaccard >= 0.5 || o.score() >= 0.8 {
-                let (a, b) = (docs[i].0.clone(), docs[j].0.clone());
-                truth.insert(if a < b { (a, b) } else { (b, a) });
-            }
-        }
-    }
+    let truth = copy_pairs_by_brute_force(&docs);
     // Each story and its three wrappers (the wrappers share only the story: below both thresholds).
     assert_eq!(truth.len(), 60, "{truth:?}");
 

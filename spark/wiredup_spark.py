@@ -78,7 +78,14 @@ PAIRS = T.StructType(
 # Exit codes of the binary: 0 success, 3 finished with warnings (skipped rows), else failure.
 EXIT_OK = (0, 3)
 # Flags that make the parameters when no --params file is given (passed on to `wiredup params`).
-PARAM_FLAGS = ("threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket")
+PARAM_FLAGS = ("threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket", "wrapped")
+# `--wrapped` (a text inside one many times its length): the binary's shingle sampling and
+# candidate rule, which must equal src/shingle.rs (`sampled`, SAMPLE_BITS) and src/config.rs
+# (WRAPPED_MIN_SHARE, WRAPPED_MAX_BUCKET); the tests hold the driver's pairs equal to a scan's.
+SAMPLE_SEED = 0x7361_6D70_6C65_7331
+SAMPLE_BITS = 4
+WRAPPED_MIN_SHARE = 0.5
+WRAPPED_MAX_BUCKET = 1000
 # A table of at most this many small rows is broadcast to a join rather than shuffled.
 BROADCAST_ROWS = 1_000_000
 # How many stderr lines of one binary run are kept for the error message and the logs.
@@ -131,7 +138,9 @@ def make_params(binary, flags):
         path = os.path.join(tmp, "run.params.json")
         cmd = [binary, "params", "--output", path]
         for name, value in flags.items():
-            if value is not None:
+            if value is True:
+                cmd += ["--" + name.replace("_", "-")]
+            elif value is not None and value is not False:
                 cmd += ["--" + name.replace("_", "-"), str(value)]
         run = _run_binary(subprocess.run, cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if run.returncode != 0:
@@ -493,6 +502,65 @@ def candidates(signatures, max_bucket):
     return pairs.distinct(), n_oversized, oversized
 
 
+def _sampled_batches(batches):
+    """(id, sample) of every sampled shingle of each row's `shingles` (`wiredup`'s
+    `shingle::sampled`: splitmix64's finalizer of the hash xor SAMPLE_SEED has its top
+    SAMPLE_BITS bits 0), the sample cut to its top 32 bits as `lsh::Samples` keeps it."""
+    import numpy as np
+
+    u = np.uint64
+    for batch in batches:
+        lists = batch.column("shingles")
+        flat = lists.flatten()  # the rows' values only, also for a sliced array
+        if len(flat) == 0:
+            continue
+        h = flat.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
+        z = h ^ u(SAMPLE_SEED)
+        z = (z ^ (z >> u(30))) * u(0xBF58_476D_1CE4_E5B9)
+        z = (z ^ (z >> u(27))) * u(0x94D0_49BB_1331_11EB)
+        z = z ^ (z >> u(31))
+        keep = (z >> u(64 - SAMPLE_BITS)) == 0
+        lengths = lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+        owner = np.repeat(np.arange(batch.num_rows), lengths)[keep]
+        ids = batch.column("id").take(pa.array(owner))
+        cut = (h[keep] >> u(32)).astype(np.int64)
+        yield pa.RecordBatch.from_arrays([ids, pa.array(cut, pa.int64())], names=["id", "sample"])
+
+
+def contained_candidates(signatures):
+    """`scan --wrapped`'s extra candidate pairs (a, b), a < b: documents sharing at least 2, and
+    at least WRAPPED_MIN_SHARE of the smaller one's, sampled shingles, counting only samples
+    held by 2 to WRAPPED_MAX_BUCKET documents."""
+    samples = (
+        signatures.filter(F.col("features") > 0)
+        .select("id", "shingles")
+        .mapInArrow(_sampled_batches, "id string, sample long")
+        .distinct()
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    sizes = samples.groupBy("id").agg(F.count(F.lit(1)).alias("n"))
+    linking = (
+        samples.groupBy("sample")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .filter((F.col("n") > 1) & (F.col("n") <= WRAPPED_MAX_BUCKET))
+        .select("sample")
+    )
+    buckets = samples.join(linking, "sample", "left_semi").groupBy("sample").agg(F.array_sort(F.collect_list("id")).alias("ids"))
+    shared = (
+        buckets.select(F.explode("ids").alias("a"), "ids")
+        .select("a", F.explode(F.filter("ids", lambda x: x > F.col("a"))).alias("b"))
+        .groupBy("a", "b")
+        .agg(F.count(F.lit(1)).alias("k"))
+    )
+    pairs = (
+        shared.join(sizes.select(F.col("id").alias("a"), F.col("n").alias("na")), "a")
+        .join(sizes.select(F.col("id").alias("b"), F.col("n").alias("nb")), "b")
+        .filter((F.col("k") >= 2) & (F.col("k") >= F.lit(WRAPPED_MIN_SHARE) * F.least("na", "nb")))
+        .select("a", "b")
+    )
+    return pairs, samples
+
+
 def verify(pairs, signatures, params_text, explicit_binary=None, fallback_binary=None, stats=None, threads=1):
     """Verified pairs (PAIRS columns): each candidate (a, b) joined to both signatures and
     checked exactly by `wiredup verify --ipc`."""
@@ -667,6 +735,8 @@ def parse_args(argv):
     group.add_argument("--bands", type=int)
     group.add_argument("--rows", type=int)
     group.add_argument("--max-bucket", type=int)
+    group.add_argument("--wrapped", action="store_true", default=None,
+                       help="also find a text inside one many times its length, as `wiredup scan --wrapped`")
     args = p.parse_args(argv)
     given = [f for f in PARAM_FLAGS if getattr(args, f) is not None]
     if args.params and given:
@@ -711,6 +781,10 @@ def run(spark, argv):
     signatures, repeated = first_rows(signed)
     clock.lap("sign")
     pairs, n_oversized, oversized = candidates(signatures, params["max_bucket"])
+    samples = None
+    if params.get("wrapped"):
+        wrapped, samples = contained_candidates(signatures)
+        pairs = pairs.unionByName(wrapped).distinct()
     verified = verify(pairs, signatures, params_text, args.binary, fallback, stats, threads).persist(
         StorageLevel.MEMORY_AND_DISK
     )
@@ -742,8 +816,9 @@ def run(spark, argv):
     }
     clock.lap("write")
     summary["seconds"] = clock.laps
-    for df in (signed, verified, oversized):
-        df.unpersist()
+    for df in (signed, verified, oversized, samples):
+        if df is not None:
+            df.unpersist()
     return summary
 
 

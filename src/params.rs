@@ -33,6 +33,10 @@ pub struct Params {
     pub max_bucket: usize,
     /// `--window` in seconds.
     pub window: Option<i64>,
+    /// `--wrapped`: candidates from sampled shingles too. Written only when set, so that the
+    /// parameters (and fingerprints) of runs without it are those of versions before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrapped: bool,
 }
 
 /// A parameters file as stored: the parameters and their fingerprint.
@@ -62,6 +66,7 @@ impl Params {
             containment: config.containment,
             max_bucket: config.max_bucket,
             window: config.window,
+            wrapped: config.wrapped,
         })
     }
 
@@ -72,6 +77,7 @@ impl Params {
             Config::new(Level::Copy, self.ngram, self.num_perm, self.threshold, self.containment, bands_rows)?;
         config.max_bucket = self.max_bucket.max(2);
         config.window = self.window;
+        config.wrapped = self.wrapped;
         Ok(config)
     }
 

@@ -414,7 +414,23 @@ impl Corpus {
         let config = pipeline.config();
         let eligible: Vec<bool> = self.docs.iter().map(|d| d.features > 0).collect();
         let mut stats = Stats { docs: self.docs.len(), ..Stats::default() };
-        let (cands, cstats) = lsh::candidates(&self.keys, config.lsh.bands, &eligible, config.max_bucket);
+        let (mut cands, mut cstats) = lsh::candidates(&self.keys, config.lsh.bands, &eligible, config.max_bucket);
+        if config.wrapped {
+            // The samples a scan takes while reading, from the shingle sets.
+            let mut samples = lsh::Samples::default();
+            let mut buf = Vec::new();
+            for set in &self.shingles {
+                buf.clear();
+                buf.extend(set.iter().copied().filter(|&h| crate::shingle::sampled(h)));
+                samples.push(&buf);
+            }
+            let (wrapped, oversized) =
+                lsh::contained_candidates(samples, crate::config::WRAPPED_MIN_SHARE, crate::config::WRAPPED_MAX_BUCKET);
+            stats.wrapped_candidates = wrapped.len();
+            stats.wrapped_oversized = oversized;
+            cands = lsh::union(&cands, &wrapped);
+            cstats.pairs = cands.len();
+        }
         stats.candidates = cstats;
         let cands = pipeline.within_window(&self.docs, cands, &mut stats);
         let verifier = pipeline.verifier();

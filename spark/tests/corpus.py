@@ -71,7 +71,9 @@ def edit(rng, sentences):
     return out
 
 
-def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, ordered_ids=False, blank_first=0):
+def generate(
+    path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, ordered_ids=False, blank_first=0, wrapped=0
+):
     """Writes a JSONL corpus of about `docs` documents to `path`; returns the number of lines.
 
     About 15% of the base articles get 1-4 edited copies (of the base or of an earlier copy),
@@ -79,7 +81,8 @@ def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, 
     (the first must win), `short` texts of two or three words come in a few identical groups,
     `empty` texts are "", `boilerplate` documents are one identical paragraph, `blank_first`
     documents come after a blank row under the same id (skipped, so the later row is the one
-    kept). Ids are "n" plus a
+    kept), `wrapped` stories of 10 sentences come each with three articles 3, 5 and 8 times
+    their length that hold them verbatim among other sentences. Ids are "n" plus a
     random number (so their string order is not their input order), or, with `ordered_ids`,
     increase along the file."""
     rng = random.Random(seed)
@@ -99,6 +102,13 @@ def generate(path, docs, seed, repeated_ids=0, short=0, empty=0, boilerplate=0, 
         texts.extend(copy for _, copy in sorted(ready, key=lambda p: p[0]))
     texts.extend(copy for _, copy in pending)
     lines = [" ".join(s) for s in texts]
+    for _ in range(wrapped):
+        story = [sentence(rng) for _ in range(10)]
+        lines.append(" ".join(story))
+        for ratio in (3, 5, 8):
+            filler = [sentence(rng) for _ in range(10 * (ratio - 1))]
+            cut = rng.randrange(len(filler) + 1)
+            lines.append(" ".join(filler[:cut] + story + filler[cut:]))
     shorts = ["Breaking news.", "Markets closed higher.", "No comment today."]
     for i in range(short):
         lines.insert(rng.randrange(len(lines) + 1), shorts[i % len(shorts)])

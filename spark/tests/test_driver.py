@@ -93,6 +93,19 @@ def test_clusters_and_pairs_equal_scan(spark, binary, news, tmp_path):
     assert got["documents"] == summary["documents"]
 
 
+def test_wrapped_equals_scan_wrapped(spark, binary, tmp_path):
+    corpus = tmp_path / "wrapped.jsonl"
+    generate(corpus, 400, seed=21, wrapped=12, boilerplate=5, repeated_ids=2)
+    want_pairs, want_clusters, _ = scan(binary, corpus, tmp_path / "scan", "--wrapped")
+    plain_pairs, _, _ = scan(binary, corpus, tmp_path / "plain")
+    assert len(want_pairs) >= len(plain_pairs) + 12, "the 8x wrappers are found only with --wrapped"
+    argv = [str(corpus), "--output", str(tmp_path / "spark"), "--binary", binary, "--partitions", "3", "--wrapped"]
+    got = ws.run(spark, argv)
+    pairs, clusters = spark_outputs(tmp_path / "spark")
+    assert pairs == want_pairs and clusters == want_clusters
+    assert got["pairs"] == len(want_pairs)
+
+
 @pytest.mark.parametrize("broadcast", [True, False], ids=["broadcast", "shuffled"])
 def test_oversized_buckets_become_stars_around_the_smallest_id(spark, binary, tmp_path, monkeypatch, broadcast):
     # Ids increase along the file, so scan's star centre (the bucket's first document) is also

@@ -130,8 +130,8 @@ pub struct ScanArgs {
     /// paragraphs): the LSH bands of whole texts meet only up to about twice the length. Pairs
     /// sharing at least half of the smaller text's sampled shingles (1 in 16, chosen by hash, so
     /// the same in every text) are verified too, against --containment. Costs about 20% more
-    /// time and 8 bytes per 16 shingles of memory, not bounded by --memory-limit. Scan only (not
-    /// the staged commands or the index yet).
+    /// time and 8 bytes per 16 shingles of memory, not bounded by --memory-limit. Also in the
+    /// staged commands (`params --wrapped`) and on Spark; not in the index (`check`) yet.
     #[arg(long, help_heading = "Matching")]
     pub wrapped: bool,
 

@@ -28,8 +28,8 @@ Exit codes:
   3  finished, but some input was skipped (each skip is a warning on stderr naming file and line)";
 
 /// The matching flags (their argument ids), which a parameters file replaces.
-const MATCH_FLAGS: [&str; 8] =
-    ["threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket", "window"];
+const MATCH_FLAGS: [&str; 9] =
+    ["threshold", "containment", "ngram", "num_perm", "bands", "rows", "max_bucket", "window", "wrapped"];
 
 #[derive(Debug, Args)]
 #[command(after_help = STAGED_HELP)]
@@ -40,6 +40,10 @@ pub struct ParamsArgs {
 
     #[command(flatten)]
     pub matching: MatchArgs,
+
+    /// `verify` also makes candidates from sampled shingles, as `scan --wrapped` does.
+    #[arg(long, help_heading = "Matching")]
+    pub wrapped: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +68,10 @@ pub struct SignArgs {
 
     #[command(flatten)]
     pub matching: MatchArgs,
+
+    /// `verify` also makes candidates from sampled shingles, as `scan --wrapped` does.
+    #[arg(long, help_heading = "Matching")]
+    pub wrapped: bool,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -120,7 +128,9 @@ pub struct ClusterArgs {
 }
 
 pub fn run_params(args: ParamsArgs) -> anyhow::Result<ExitCode> {
-    let params = Params::of(&args.matching.to_config(Level::Copy)?)?;
+    let mut config = args.matching.to_config(Level::Copy)?;
+    config.wrapped = args.wrapped;
+    let params = Params::of(&config)?;
     check_output("--output", &args.output, std::iter::empty())?;
     params.save(&args.output)?;
     Ok(ExitCode::Success)
@@ -147,9 +157,15 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     args.run.set_threads()?;
     let params = match &args.params {
         Some(p) => Params::load(p)?,
-        None => Params::of(&args.matching.to_config(Level::Copy)?)?,
+        None => {
+            let mut config = args.matching.to_config(Level::Copy)?;
+            config.wrapped = args.wrapped;
+            Params::of(&config)?
+        }
     };
     let mut config = params.to_config()?;
+    // `verify` samples the shingles the signatures hold; signing need not.
+    config.wrapped = false;
     config.strict = args.run.strict;
     config.fields = args.fields.to_fields();
     let pipeline = Pipeline::new(config);

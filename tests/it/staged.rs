@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::common::{stderr, synthetic_corpus, wiredup, write_corpus};
+use crate::common::{stderr, synthetic_corpus, wiredup, wrapped_corpus, write_corpus};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use wiredup::params::Params;
@@ -68,6 +68,39 @@ fn shards_signed_verified_and_clustered_give_the_scan_s_bytes() {
         assert_eq!(std::fs::read(&scan_pairs).unwrap(), std::fs::read(&pairs).unwrap(), "pairs ({ext})");
         assert_eq!(std::fs::read(&scan_clusters).unwrap(), std::fs::read(&clusters).unwrap(), "clusters ({ext})");
     }
+}
+
+#[test]
+fn wrapped_travels_in_the_parameters_and_gives_the_scan_s_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = wrapped_corpus();
+    let shards: Vec<PathBuf> = docs
+        .chunks(docs.len() / 3 + 1)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let path = dir.path().join(format!("w{i}.jsonl"));
+            write_corpus(&path, chunk);
+            path
+        })
+        .collect();
+    let scan = |flags: &[&str]| {
+        let (pairs, clusters) = (dir.path().join("sp.jsonl"), dir.path().join("sc.jsonl"));
+        let mut args = vec!["scan", "--level", "copy", "-q", "--pairs", p(&pairs), "--clusters", p(&clusters)];
+        args.extend_from_slice(flags);
+        args.extend(shards.iter().map(|s| p(s)));
+        ok(&args);
+        (std::fs::read(pairs).unwrap(), std::fs::read(clusters).unwrap())
+    };
+    let wrapped = scan(&["--wrapped"]);
+    assert_ne!(wrapped.0, scan(&[]).0, "--wrapped finds more here");
+    let (pairs, clusters) = (dir.path().join("p.jsonl"), dir.path().join("c.jsonl"));
+    let sigs = staged(dir.path(), &shards, &["--wrapped"], &pairs, &clusters);
+    assert_eq!(wrapped, (std::fs::read(&pairs).unwrap(), std::fs::read(&clusters).unwrap()));
+    assert!(Params::load_beside(&sigs[0]).unwrap().wrapped);
+    // Without it, a parameters file is what it was before the flag existed (same fingerprint).
+    let plain = dir.path().join("plain.json");
+    ok(&["params", "-o", p(&plain)]);
+    assert!(!std::fs::read_to_string(&plain).unwrap().contains("wrapped"));
 }
 
 #[test]

@@ -6,24 +6,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Random-word articles, and 20 wire stories each wrapped in filler 3, 5 and 8 times its length.
-fn wrapped_corpus() -> Vec<(String, String)> {
-    let mut rng = Rng::new(11);
-    let vocab: Vec<String> = (0..5000).map(|i| format!("v{i}q{}", (i * 31) % 89)).collect();
-    let mut words = |n: usize| (0..n).map(|_| vocab[rng.below(vocab.len())].clone()).collect::<Vec<_>>().join(" ");
-    let mut docs: Vec<(String, String)> = (0..200).map(|i| (format!("other{i:03}"), words(200 + i % 300))).collect();
-    for s in 0..20 {
-        let story = words(150 + 5 * s);
-        for ratio in [3usize, 5, 8] {
-            let filler = 150 * (ratio - 1);
-            let text = format!("{} {story} {}", words(filler / 3), words(filler - filler / 3));
-            docs.push((format!("s{s:02}x{ratio}"), text));
-        }
-        docs.push((format!("s{s:02}"), story));
-    }
-    docs
-}
-
 /// The pairs a scan with `flags` lists.
 fn scanned(corpus: &Path, dir: &Path, flags: &[&str]) -> (BTreeSet<(String, String)>, Vec<u8>) {
     let p = dir.join("p.jsonl");

@@ -481,7 +481,8 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
     let sample = |e: u64| e >> 32;
     let (mut kept, mut oversized, mut i) = (0, 0, 0);
     while i < entries.len() {
-        let run = entries[i..].partition_point(|&e| sample(e) == sample(entries[i]));
+        let first = sample(entries[i]);
+        let run = entries[i..].iter().take_while(|&&e| sample(e) == first).count();
         if run > max_bucket {
             oversized += 1;
         } else if run > 1 {

@@ -129,7 +129,7 @@ pub struct ScanArgs {
     /// Also find a text inside one several times its length (a wire story wrapped in local
     /// paragraphs): the LSH bands of whole texts meet only up to about twice the length. Pairs
     /// sharing at least half of the smaller text's sampled shingles (1 in 16, chosen by hash, so
-    /// the same in every text) are verified too, against --containment. Costs about 20% more
+    /// the same in every text) are verified too, against --containment. Costs about 25% more
     /// time and 8 bytes per 16 shingles of memory, not bounded by --memory-limit. Also in the
     /// staged commands (`params --wrapped`) and on Spark; not in the index (`check`) yet.
     #[arg(long, help_heading = "Matching")]

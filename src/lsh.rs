@@ -252,7 +252,7 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
     let (entries, oversized_buckets) = linked_entries(sketches, max_bucket);
     assert!(entries.len() < u32::MAX as usize, "{} linked sketch entries do not fit u32 indices", entries.len());
 
-    let (starts, member) = by_document(&entries, n);
+    let (starts, member) = by_document(&entries, n, |e| e.d, |x, y| x.h == y.h, |e| e.w);
     let buckets = Buckets { entries: &entries, member: &member, starts: &starts };
 
     // Rayon makes an accumulator for every piece of work it splits off, dozens of them; each is
@@ -271,24 +271,31 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
     (pairs, stats)
 }
 
-/// Each document's linked entries (of `entries`, sorted by feature then document; `n`
-/// documents), in the order of its sketch (by feature): its weight and the range of the entries
-/// after it in its bucket, as [`Buckets::member`] and [`Buckets::starts`]. Placed by a counting
-/// sort on the document, which keeps the entries' feature order.
-fn by_document(entries: &[Entry], n: usize) -> (Vec<u32>, Vec<(f32, u32, u32)>) {
+/// Each document's linked entries (of `entries`, sorted by bucket then document, `doc(e)` of
+/// `n` documents; `same(x, y)`: x and y are in one bucket), in bucket order: `payload(e)` and
+/// the range of the entries after e in its bucket, the document's from `starts[d]` to
+/// `starts[d + 1]` (as [`Buckets::member`] and [`Buckets::starts`]). Placed by a counting sort
+/// on the document, which keeps the entries' bucket order.
+fn by_document<E, W: Copy + Default>(
+    entries: &[E],
+    n: usize,
+    doc: impl Fn(&E) -> u32,
+    same: impl Fn(&E, &E) -> bool,
+    payload: impl Fn(&E) -> W,
+) -> (Vec<u32>, Vec<(W, u32, u32)>) {
     let mut starts = vec![0u32; n + 1];
-    entries.iter().for_each(|e| starts[e.d as usize + 1] += 1);
+    entries.iter().for_each(|e| starts[doc(e) as usize + 1] += 1);
     for d in 0..n {
         starts[d + 1] += starts[d];
     }
     let mut next = starts.clone();
-    let mut member = vec![(0f32, 0u32, 0u32); entries.len()];
+    let mut member = vec![(W::default(), 0u32, 0u32); entries.len()];
     let mut start = 0;
-    for run in entries.chunk_by(|x, y| x.h == y.h) {
+    for run in entries.chunk_by(same) {
         let end = start + run.len();
         for (i, e) in run.iter().enumerate() {
-            let at = &mut next[e.d as usize];
-            member[*at as usize] = (e.w, (start + i + 1) as u32, end as u32);
+            let at = &mut next[doc(e) as usize];
+            member[*at as usize] = (payload(e), (start + i + 1) as u32, end as u32);
             *at += 1;
         }
         start = end;
@@ -494,24 +501,7 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
     entries.truncate(kept);
     entries.shrink_to_fit();
     // Per document, in sample order: the range of the entries after its own in each bucket.
-    let mut starts = vec![0u32; n + 1];
-    entries.iter().for_each(|&e| starts[(e as u32) as usize + 1] += 1);
-    for d in 0..n {
-        starts[d + 1] += starts[d];
-    }
-    let mut next = starts.clone();
-    let mut after = vec![(0u32, 0u32); entries.len()];
-    let mut start = 0;
-    for run in entries.chunk_by(|&x, &y| sample(x) == sample(y)) {
-        let end = start + run.len();
-        for (i, &e) in run.iter().enumerate() {
-            let at = &mut next[(e as u32) as usize];
-            after[*at as usize] = ((start + i + 1) as u32, end as u32);
-            *at += 1;
-        }
-        start = end;
-    }
-    drop(next);
+    let (starts, after) = by_document(&entries, n, |&e| e as u32, |&x, &y| sample(x) == sample(y), |_| ());
     let pool = std::sync::Mutex::new(Vec::new());
     let pairs: Vec<Candidate> = (0..n as u32)
         .into_par_iter()
@@ -520,7 +510,7 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
             || Pooled::take(&pool, || (vec![0u32; n], Vec::<u32>::new())),
             |acc, a| {
                 let (shared, touched) = acc.get();
-                for &(from, end) in &after[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
+                for &((), from, end) in &after[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
                     // A bucket is sorted by document: the entries after a's are later documents.
                     for &e in &entries[from as usize..end as usize] {
                         let b = e as u32;

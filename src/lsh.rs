@@ -30,6 +30,10 @@ pub struct CandidateStats {
     pub pairs: usize,
     /// Buckets larger than the limit, linked as stars instead of all pairs.
     pub oversized_buckets: usize,
+    /// With [`crate::config::Config::wrapped`]: pairs from sampled shingles (some also found by
+    /// band keys), and samples in more documents than [`crate::config::WRAPPED_MAX_BUCKET`].
+    pub wrapped_pairs: usize,
+    pub wrapped_oversized: usize,
 }
 
 impl LshParams {
@@ -149,7 +153,7 @@ pub(crate) fn merge_bands(per_band: Vec<(Vec<Candidate>, usize)>) -> (Vec<Candid
     let mut all: Vec<Candidate> = per_band.into_iter().flat_map(|p| p.0).collect();
     all.par_sort_unstable();
     all.dedup();
-    let stats = CandidateStats { pairs: all.len(), oversized_buckets };
+    let stats = CandidateStats { pairs: all.len(), oversized_buckets, ..CandidateStats::default() };
     (all, stats)
 }
 
@@ -267,7 +271,7 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
         )
         .flat_map_iter(|bs| bs.into_iter())
         .collect();
-    let stats = CandidateStats { pairs: pairs.len(), oversized_buckets };
+    let stats = CandidateStats { pairs: pairs.len(), oversized_buckets, ..CandidateStats::default() };
     (pairs, stats)
 }
 
@@ -537,6 +541,21 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
         .flat_map_iter(|pairs| pairs.into_iter())
         .collect();
     (pairs, oversized)
+}
+
+/// `banded` (candidates from band keys, counted in `stats`) and the [`contained_candidates`] of
+/// `samples` under the configured rule, with both counted.
+pub fn add_contained(
+    banded: &[Candidate],
+    stats: CandidateStats,
+    samples: Samples,
+) -> (Vec<Candidate>, CandidateStats) {
+    let (wrapped, oversized) =
+        contained_candidates(samples, crate::config::WRAPPED_MIN_SHARE, crate::config::WRAPPED_MAX_BUCKET);
+    let all = union(banded, &wrapped);
+    let stats =
+        CandidateStats { pairs: all.len(), wrapped_pairs: wrapped.len(), wrapped_oversized: oversized, ..stats };
+    (all, stats)
 }
 
 /// The union of two sorted, distinct candidate lists: sorted and distinct.

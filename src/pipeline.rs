@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cluster::{self, Cluster, Edge, Facts, Member};
-use crate::config::{self, Config, Level, MINHASH_SEED, SHINGLE_SEED, TEXT_SEED};
+use crate::config::{Config, Level, MINHASH_SEED, SHINGLE_SEED, TEXT_SEED};
 use crate::date::parse_date;
 use crate::error::{Error, Result};
 use crate::evidence::{self, Aligned};
@@ -86,10 +86,6 @@ pub struct Stats {
     pub spilled_runs: usize,
     /// Story level: sketch features shared by more documents than the story bucket limit.
     pub story_oversized: usize,
-    /// With [`Config::wrapped`]: candidate pairs from sampled shingles (some also found by band
-    /// keys), and sampled shingles in more documents than [`config::WRAPPED_MAX_BUCKET`].
-    pub wrapped_candidates: usize,
-    pub wrapped_oversized: usize,
     /// Documents read again for verification.
     pub reread_docs: usize,
     /// Candidate pairs dropped because their dates are further apart than the window.
@@ -205,7 +201,7 @@ impl Pipeline {
         self.config.lsh.band_keys(&sig, &mut keys);
         let mut samples = Vec::new();
         if self.config.wrapped {
-            samples.extend(s.features.iter().copied().filter(|&h| shingle::sampled(h)));
+            samples.extend(shingle::samples_of(&s.features));
         }
         match self.config.level {
             Level::Copy => (s.features.len(), (Sketch::Keys(keys), samples)),
@@ -227,25 +223,20 @@ impl Pipeline {
         let started = Instant::now();
         let mut copy_candidates: Vec<Candidate> = Vec::new();
         let (cands, cstats) = match self.config.level {
-            Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples, &mut stats)?,
+            Level::Copy => self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples)?,
             Level::Story => {
                 let min_dot = (self.config.story.floor * story::SKETCH_VOTE) as f32;
                 // Each is parallel inside, but neither keeps both cores busy throughout.
                 let ((c, mut s), copies) = rayon::join(
                     || lsh::weighted_candidates(&sketches, min_dot, self.config.story.max_bucket),
-                    || {
-                        let mut wrapped = Stats::default();
-                        let found = self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples, &mut wrapped);
-                        found.map(|f| (f, wrapped))
-                    },
+                    || self.copy_candidates(&keys, spilled.as_ref(), &eligible, samples),
                 );
-                let ((copies, cs), wrapped) = copies?;
-                stats.wrapped_candidates = wrapped.wrapped_candidates;
-                stats.wrapped_oversized = wrapped.wrapped_oversized;
+                let (copies, cs) = copies?;
                 stats.story_oversized = s.oversized_buckets;
                 let c = lsh::union(&c, &copies);
                 s.pairs = c.len();
                 s.oversized_buckets = cs.oversized_buckets;
+                (s.wrapped_pairs, s.wrapped_oversized) = (cs.wrapped_pairs, cs.wrapped_oversized);
                 copy_candidates = copies;
                 (c, s)
             }
@@ -559,29 +550,22 @@ impl Pipeline {
 
     /// Candidate pairs of the copy-level band keys: from memory, or merged from the runs spilled
     /// to disk (the same pairs either way); with [`Config::wrapped`], and those of the sampled
-    /// shingles (`samples`), whose counts go to `stats`.
+    /// shingles (`samples`).
     fn copy_candidates(
         &self,
         keys: &[u64],
         spilled: Option<&SpilledKeys>,
         eligible: &[bool],
         samples: lsh::Samples,
-        stats: &mut Stats,
     ) -> Result<(Vec<Candidate>, CandidateStats)> {
-        let (banded, mut cstats) = match spilled {
+        let (banded, cstats) = match spilled {
             Some(runs) => runs.candidates(self.config.max_bucket)?,
             None => lsh::candidates(keys, self.config.lsh.bands, eligible, self.config.max_bucket),
         };
         if !self.config.wrapped {
             return Ok((banded, cstats));
         }
-        let (wrapped, oversized) =
-            lsh::contained_candidates(samples, config::WRAPPED_MIN_SHARE, config::WRAPPED_MAX_BUCKET);
-        stats.wrapped_candidates = wrapped.len();
-        stats.wrapped_oversized = oversized;
-        let all = lsh::union(&banded, &wrapped);
-        cstats.pairs = all.len();
-        Ok((all, cstats))
+        Ok(lsh::add_contained(&banded, cstats, samples))
     }
 
     fn weighting(&self, docs: usize) -> Weighting {

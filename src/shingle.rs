@@ -29,6 +29,11 @@ pub fn sampled(shingle: u64) -> bool {
     mix(shingle ^ SAMPLE_SEED) >> (64 - SAMPLE_BITS) == 0
 }
 
+/// The [`sampled`] ones of `shingles`, in their order.
+pub fn samples_of(shingles: &[u64]) -> impl Iterator<Item = u64> + '_ {
+    shingles.iter().copied().filter(|&h| sampled(h))
+}
+
 /// Reusable buffers for shingling.
 #[derive(Debug, Default)]
 pub struct ShingleScratch {

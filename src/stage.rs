@@ -421,15 +421,10 @@ impl Corpus {
             let mut buf = Vec::new();
             for set in &self.shingles {
                 buf.clear();
-                buf.extend(set.iter().copied().filter(|&h| crate::shingle::sampled(h)));
+                buf.extend(crate::shingle::samples_of(set));
                 samples.push(&buf);
             }
-            let (wrapped, oversized) =
-                lsh::contained_candidates(samples, crate::config::WRAPPED_MIN_SHARE, crate::config::WRAPPED_MAX_BUCKET);
-            stats.wrapped_candidates = wrapped.len();
-            stats.wrapped_oversized = oversized;
-            cands = lsh::union(&cands, &wrapped);
-            cstats.pairs = cands.len();
+            (cands, cstats) = lsh::add_contained(&cands, cstats, samples);
         }
         stats.candidates = cstats;
         let cands = pipeline.within_window(&self.docs, cands, &mut stats);

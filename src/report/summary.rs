@@ -98,7 +98,7 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             "  wrapped copies: 1 in {} shingles sampled; a pair sharing >= {} of the smaller text's samples is checked too ({} such pairs)",
             1u32 << crate::shingle::SAMPLE_BITS,
             crate::config::WRAPPED_MIN_SHARE,
-            s.wrapped_candidates
+            s.candidates.wrapped_pairs
         )?;
     }
     if c.level == Level::Story {
@@ -159,11 +159,11 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
             s.story_oversized, c.story.max_bucket
         )?;
     }
-    if s.wrapped_oversized > 0 {
+    if s.candidates.wrapped_oversized > 0 {
         writeln!(
             out,
             "note: {} sampled shingle(s) were in more than {} documents (boilerplate) and made no --wrapped candidates",
-            s.wrapped_oversized,
+            s.candidates.wrapped_oversized,
             crate::config::WRAPPED_MAX_BUCKET
         )?;
     }
@@ -270,8 +270,8 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,
         "story_oversized_features": s.story_oversized,
-        "wrapped_candidate_pairs": s.wrapped_candidates,
-        "wrapped_oversized_samples": s.wrapped_oversized,
+        "wrapped_candidate_pairs": s.candidates.wrapped_pairs,
+        "wrapped_oversized_samples": s.candidates.wrapped_oversized,
         "spilled_runs": s.spilled_runs,
         "reread_documents": s.reread_docs,
         "pairs": s.pairs,

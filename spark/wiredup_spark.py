@@ -14,7 +14,8 @@ Flow (see spark/README.md, "Running on Spark"):
    without an id are dropped (both counted in the summary);
 3. bucket the band keys of documents that have shingles: a bucket of up to `max_bucket`
    documents gives all its pairs, a larger one (boilerplate, very short texts) a star around its
-   smallest id, without ever collecting its members into one row;
+   smallest id, without ever collecting its members into one row; with `--wrapped`, also the
+   pairs sharing half the smaller text's sampled shingles, as `wiredup scan --wrapped`;
 4. join each distinct candidate pair (a < b) to both signatures and verify it exactly with
    `wiredup verify --ipc --params P` (`mapInArrow`);
 5. connected components of the verified pairs by alternating large-star / small-star steps on
@@ -25,7 +26,8 @@ Flow (see spark/README.md, "Running on Spark"):
 
 The parameters: `--params P` (from `wiredup params`, or the `.params.json` beside any staged
 output), or, without it, made by `wiredup params` from the matching flags given here
-(`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`, `--max-bucket`).
+(`--threshold`, `--containment`, `--ngram`, `--num-perm`, `--bands`, `--rows`, `--max-bucket`,
+`--wrapped`).
 A one-line JSON summary (counts, step times and the parameters' fingerprint) goes to stdout.
 
 Also a library: `run(spark, argv)` runs the job in an existing session, and

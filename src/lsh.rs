@@ -449,11 +449,11 @@ pub struct Samples {
 
 impl Samples {
     /// Adds the next document's samples (any order, repeats allowed).
-    pub fn push(&mut self, samples: &[u64]) {
+    pub fn push(&mut self, samples: impl IntoIterator<Item = u64>) {
         let d = self.sizes.len() as u64;
         assert!(d < u32::MAX as u64, "at most 2^32 - 1 documents");
         let from = self.entries.len();
-        self.entries.extend(samples.iter().map(|&h| ((h >> 32) << 32) | d));
+        self.entries.extend(samples.into_iter().map(|h| ((h >> 32) << 32) | d));
         self.entries[from..].sort_unstable();
         let mut kept = from;
         for i in from..self.entries.len() {
@@ -830,7 +830,7 @@ mod tests {
         docs.push(half);
         for max_bucket in [2, 5, 1000] {
             let mut samples = Samples::default();
-            docs.iter().for_each(|d| samples.push(d));
+            docs.iter().for_each(|d| samples.push(d.iter().copied()));
             let (found, oversized) = contained_candidates(samples, 0.5, max_bucket);
             assert_eq!(found, contained_by_brute_force(&docs, 0.5, max_bucket), "max bucket {max_bucket}");
             assert_eq!(oversized > 0, max_bucket < 1000, "max bucket {max_bucket}");
@@ -838,9 +838,9 @@ mod tests {
         }
         // Repeats and order within a document do not matter.
         let mut samples = Samples::default();
-        samples.push(&[3 << 40, 1 << 40, 3 << 40, 2 << 40]);
-        samples.push(&[2 << 40, 1 << 40]);
-        samples.push(&[1 << 40]);
+        samples.push([3 << 40, 1 << 40, 3 << 40, 2 << 40]);
+        samples.push([2 << 40, 1 << 40]);
+        samples.push([1 << 40]);
         assert_eq!(contained_candidates(samples, 0.5, 10).0, vec![Candidate { a: 0, b: 1 }]);
     }
 }

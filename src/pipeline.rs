@@ -476,7 +476,7 @@ impl Pipeline {
                     }
                     r.eligible.push(features > 0);
                     if self.config.wrapped {
-                        r.samples.push(&samples);
+                        r.samples.push(samples);
                     }
                     match sketch {
                         Sketch::Keys(k) => r.keys.extend_from_slice(&k),

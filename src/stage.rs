@@ -418,12 +418,7 @@ impl Corpus {
         if config.wrapped {
             // The samples a scan takes while reading, from the shingle sets.
             let mut samples = lsh::Samples::default();
-            let mut buf = Vec::new();
-            for set in &self.shingles {
-                buf.clear();
-                buf.extend(crate::shingle::samples_of(set));
-                samples.push(&buf);
-            }
+            self.shingles.iter().for_each(|set| samples.push(crate::shingle::samples_of(set)));
             (cands, cstats) = lsh::add_contained(&cands, cstats, samples);
         }
         stats.candidates = cstats;

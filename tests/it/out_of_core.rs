@@ -4,9 +4,15 @@
 use crate::common::{comparable, scan_file, stderr, synthetic_corpus, wiredup, write_corpus};
 use wiredup::config::Level;
 
-/// A scan under `memory_limit` bytes, if any.
-fn scan(path: &std::path::Path, level: Level, memory_limit: Option<u64>) -> wiredup::pipeline::ScanOutput {
+/// A scan under `memory_limit` bytes, if any, with `--wrapped` or not.
+fn scan(
+    path: &std::path::Path,
+    level: Level,
+    memory_limit: Option<u64>,
+    wrapped: bool,
+) -> wiredup::pipeline::ScanOutput {
     scan_file(path, level, |c| {
+        c.wrapped = wrapped;
         if let Some(bytes) = memory_limit {
             c.set_memory_limit(bytes);
         }
@@ -14,41 +20,22 @@ fn scan(path: &std::path::Path, level: Level, memory_limit: Option<u64>) -> wire
 }
 
 #[test]
-fn spilled_band_keys_find_exactly_what_memory_finds_at_both_levels() {
+fn spilled_band_keys_find_exactly_what_memory_finds_at_both_levels_with_and_without_wrapped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corpus.jsonl");
     write_corpus(&path, &synthetic_corpus(600, 17));
-    for level in [Level::Copy, Level::Story] {
-        let whole = scan(&path, level, None);
-        assert_eq!(whole.stats.spilled_runs, 0);
-        assert!(!whole.pairs.is_empty() && !whole.clusters.is_empty(), "{level:?}: the corpus has copies");
-        // 600 documents' keys take ~200 KB; a quarter of 100 KB holds ~70 documents' keys.
-        let spilled = scan(&path, level, Some(100_000));
-        assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
-        assert_eq!(comparable(&whole), comparable(&spilled), "{level:?}");
-        assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?}");
-    }
-}
-
-#[test]
-fn spilled_band_keys_with_wrapped_samples_find_exactly_what_memory_finds() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("corpus.jsonl");
-    write_corpus(&path, &synthetic_corpus(600, 19));
-    for level in [Level::Copy, Level::Story] {
-        let wrapped = |limit: Option<u64>| {
-            scan_file(&path, level, |c| {
-                c.wrapped = true;
-                if let Some(bytes) = limit {
-                    c.set_memory_limit(bytes);
-                }
-            })
-        };
-        let (whole, spilled) = (wrapped(None), wrapped(Some(100_000)));
-        assert!(whole.stats.candidates.wrapped_pairs > 0, "{level:?}");
-        assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
-        assert_eq!(comparable(&whole), comparable(&spilled), "{level:?}");
-        assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?}");
+    for wrapped in [false, true] {
+        for level in [Level::Copy, Level::Story] {
+            let whole = scan(&path, level, None, wrapped);
+            assert_eq!(whole.stats.spilled_runs, 0);
+            assert!(!whole.pairs.is_empty() && !whole.clusters.is_empty(), "{level:?}: the corpus has copies");
+            assert_eq!(whole.stats.candidates.wrapped_pairs > 0, wrapped, "{level:?}");
+            // 600 documents' keys take ~200 KB; a quarter of 100 KB holds ~70 documents' keys.
+            let spilled = scan(&path, level, Some(100_000), wrapped);
+            assert!(spilled.stats.spilled_runs >= 5, "{level:?}: {} runs", spilled.stats.spilled_runs);
+            assert_eq!(comparable(&whole), comparable(&spilled), "{level:?} wrapped {wrapped}");
+            assert_eq!(whole.stats.candidates, spilled.stats.candidates, "{level:?} wrapped {wrapped}");
+        }
     }
 }
 
@@ -57,8 +44,8 @@ fn a_limit_the_keys_fit_in_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corpus.jsonl");
     write_corpus(&path, &synthetic_corpus(200, 5));
-    let whole = scan(&path, Level::Copy, None);
-    let roomy = scan(&path, Level::Copy, Some(1 << 30));
+    let whole = scan(&path, Level::Copy, None, false);
+    let roomy = scan(&path, Level::Copy, Some(1 << 30), false);
     assert_eq!(roomy.stats.spilled_runs, 0, "nothing spilled below the budget");
     assert_eq!(comparable(&whole), comparable(&roomy));
 }

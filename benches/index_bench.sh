@@ -3,7 +3,8 @@
 # index, and time to check 100 new articles against it (50 edited copies of indexed articles, a
 # paragraph cut and a new lede each, and 50 unrelated ones). Asserts that every edited copy is
 # found, naming its original, so that a broken benchmark fails.
-#   benches/index_bench.sh [DOCS] [SEED]     (default: 1000000 3)
+#   [WRAPPED=1] benches/index_bench.sh [DOCS] [SEED]     (default: 1000000 3)
+# WRAPPED=1 builds the index with --wrapped (sampled shingles kept, for wrapped copies).
 # The corpus is /tmp/corpora/news-DOCS-seedSEED.jsonl, generated if missing (gen_corpus.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,10 @@ cargo build --release --quiet
 bin=target/release/wiredup
 mkdir -p "$work"
 rm -rf "$work/idx"
+build_flags=()
+if [ -n "${WRAPPED:-}" ]; then build_flags=(--wrapped); fi
 
-out=$( { /usr/bin/time -f "%e %M" "$bin" index build "$work/idx" "$corpus" -q >/dev/null; } 2>&1 | tail -1)
+out=$( { /usr/bin/time -f "%e %M" "$bin" index build "$work/idx" "$corpus" "${build_flags[@]}" -q >/dev/null; } 2>&1 | tail -1)
 bytes=$(du -cb "$work"/idx/* | tail -1 | cut -f1)
 printf 'build   %d documents: %.1f s, peak RSS %d MB, index %d bytes (%d per document)\n' \
   "$docs" "${out%% *}" $(( ${out##* } / 1024 )) "$bytes" $(( bytes / docs ))

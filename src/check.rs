@@ -3,8 +3,11 @@
 //!
 //! 1. the new documents are read and signed exactly as a scan signs ([`Pipeline::read`]);
 //! 2. candidates: indexed documents sharing a band key with a new one (copy level), or whose
-//!    stored sketch shares enough weight with its sketch (story level); pairs of new documents
-//!    as a scan finds them;
+//!    stored sketch shares enough weight with its sketch (story level), or, in an index built
+//!    with `--wrapped`, enough of its sampled shingles (the rule of
+//!    [`lsh::contained_candidates`]; a sample held by more than
+//!    [`crate::config::WRAPPED_MAX_BUCKET`] indexed documents counts for none); pairs of new
+//!    documents as a scan finds them;
 //! 3. verification: the candidates' texts are read again (indexed ones from their files, checked
 //!    against the hash the index keeps) and scored exactly, as a scan scores them.
 //!
@@ -75,6 +78,11 @@ pub struct CheckStats {
     /// Band buckets holding more indexed documents than the bucket limit (only the first ones
     /// were checked).
     pub oversized_buckets: usize,
+    /// Candidate pairs (new, indexed) and (new, new) found from sampled shingles (an index with
+    /// samples only; some are band or sketch candidates too).
+    pub wrapped_candidates: (usize, usize),
+    /// Sampled shingles of new documents skipped as too common (see [`lsh::contained_candidates`]).
+    pub wrapped_oversized: usize,
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -86,6 +94,16 @@ impl CheckOutput {
             Target::New(d) => &self.docs[d as usize].id,
         }
     }
+}
+
+/// The indexed documents one new document may match.
+struct Found {
+    hits: Vec<u32>,
+    /// Band buckets cut at the bucket limit.
+    oversized: usize,
+    /// Hits from sampled shingles, and samples skipped as too common.
+    wrapped: usize,
+    wrapped_oversized: usize,
 }
 
 /// A document prepared for verification.
@@ -110,7 +128,7 @@ pub fn check(
     if story && !index.has_story() {
         return Err(IndexError::NoStory.into());
     }
-    let signed = pipeline.read(inputs, observer)?;
+    let mut signed = pipeline.read(inputs, observer)?;
     let mut stats = CheckStats { docs: signed.docs.len(), indexed_docs: index.len(), ..CheckStats::default() };
     stats.timings = signed.stats.timings.clone();
     let n = signed.docs.len();
@@ -119,12 +137,16 @@ pub fn check(
     observer.stage("candidates");
     let started = Instant::now();
     let min_dot = (config.story.floor * story::SKETCH_VOTE) as f32;
-    // Per new document: the indexed documents it may match, and how many buckets were cut.
-    let per_doc: Vec<(Vec<u32>, usize)> = (0..n)
+    // Sampled shingles: looked up when the index keeps them (it was built with --wrapped, and
+    // `pipeline` signs with its parameters).
+    let samples = std::mem::take(&mut signed.samples);
+    let wrapped = index.has_samples() && samples.len() == n;
+    let own_samples = if wrapped { samples.per_document() } else { Vec::new() };
+    let per_doc: Vec<Found> = (0..n)
         .into_par_iter()
         .map(|d| {
             let mut hits = Vec::new();
-            let mut oversized = 0;
+            let (mut oversized, mut wrapped_oversized) = (0, 0);
             if signed.eligible[d] {
                 for b in 0..bands {
                     let before = hits.len();
@@ -144,19 +166,51 @@ pub fn check(
                 }
                 hits.extend(dot.into_iter().filter(|&(_, s)| s >= min_dot).map(|(a, _)| a));
             }
+            let before = hits.len();
+            if wrapped {
+                // Per indexed document: samples shared with this one, and its own count.
+                let mut shared: ahash::AHashMap<u32, (u32, u32)> = ahash::AHashMap::new();
+                for &sample in own_samples[d] {
+                    if index.sample_bucket(sample) > crate::config::WRAPPED_MAX_BUCKET {
+                        wrapped_oversized += 1;
+                        continue;
+                    }
+                    index.sample_hits(sample, |a, size| shared.entry(a).or_insert((0, size)).0 += 1)?;
+                }
+                let mine = samples.sizes()[d];
+                hits.extend(
+                    shared
+                        .into_iter()
+                        .filter(|&(_, (k, size))| lsh::contains_enough(k, mine, size, crate::config::WRAPPED_MIN_SHARE))
+                        .map(|(a, _)| a),
+                );
+            }
+            let wrapped = hits.len() - before;
             hits.sort_unstable();
             hits.dedup();
-            Ok((hits, oversized))
+            Ok(Found { hits, oversized, wrapped, wrapped_oversized })
         })
         .collect::<Result<_>>()?;
-    stats.oversized_buckets = per_doc.iter().map(|x| x.1).sum();
+    drop(own_samples);
+    stats.oversized_buckets = per_doc.iter().map(|x| x.oversized).sum();
+    stats.wrapped_oversized = per_doc.iter().map(|x| x.wrapped_oversized).sum();
     let mut among_new = lsh::candidates(&signed.keys, bands, &signed.eligible, config.max_bucket).0;
     if story {
         among_new.extend(lsh::weighted_candidates(&signed.sketches, min_dot, config.story.max_bucket).0);
         among_new.sort_unstable();
         among_new.dedup();
     }
-    stats.candidates = (per_doc.iter().map(|x| x.0.len()).sum(), among_new.len());
+    let mut wrapped_among_new = 0;
+    if wrapped {
+        let (found, oversized) =
+            lsh::contained_candidates(samples, crate::config::WRAPPED_MIN_SHARE, crate::config::WRAPPED_MAX_BUCKET);
+        wrapped_among_new = found.len();
+        stats.wrapped_oversized += oversized;
+        among_new = lsh::union(&among_new, &found);
+    }
+    stats.wrapped_candidates = (per_doc.iter().map(|x| x.wrapped).sum(), wrapped_among_new);
+    let per_doc: Vec<Vec<u32>> = per_doc.into_iter().map(|x| x.hits).collect();
+    stats.candidates = (per_doc.iter().map(Vec::len).sum(), among_new.len());
     stats.timings.push(("candidates", started.elapsed()));
 
     observer.stage("verify");
@@ -166,14 +220,14 @@ pub fn check(
         let features = if story || evidence > 0 { pipeline.story().features(&text) } else { Vec::new() };
         Prepared { text, shingles, features }
     };
-    let mut indexed_docs: Vec<u32> = per_doc.iter().flat_map(|x| x.0.iter().copied()).collect();
+    let mut indexed_docs: Vec<u32> = per_doc.iter().flat_map(|x| x.iter().copied()).collect();
     indexed_docs.par_sort_unstable();
     indexed_docs.dedup();
     let indexed: Vec<Prepared> =
         indexed_docs.par_iter().map(|&a| Ok(prepare(index.text(a)?))).collect::<Result<_>>()?;
     stats.reread_indexed = indexed.len();
     let mut new_docs: Vec<u32> = (0..n as u32)
-        .filter(|&d| !per_doc[d as usize].0.is_empty())
+        .filter(|&d| !per_doc[d as usize].is_empty())
         .chain(among_new.iter().flat_map(|c| [c.a, c.b]))
         .collect();
     new_docs.sort_unstable();
@@ -226,7 +280,6 @@ pub fn check(
             let Ok(fi) = new_docs.binary_search(&(d as u32)) else { return Vec::new() };
             let new = &fresh[fi];
             per_doc[d]
-                .0
                 .iter()
                 .filter_map(|&a| {
                     let ai = slot(&indexed_docs, a);

@@ -137,7 +137,8 @@ pub struct Config {
     /// Also find texts contained in much longer ones (a wire story wrapped in local
     /// paragraphs), which band keys of whole signatures miss beyond about twice the length:
     /// candidates from sampled shingles ([`crate::lsh::contained_candidates`]), verified like
-    /// any other. Scan and the staged `verify` (not the index); not bounded by `memory_limit`.
+    /// any other. Scan, the staged `verify`, and an index built with it (which keeps the
+    /// samples for `check`); not bounded by `memory_limit`.
     pub wrapped: bool,
 }
 

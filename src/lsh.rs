@@ -471,6 +471,33 @@ impl Samples {
         self.sizes.len()
     }
 
+    /// Distinct (cut) samples of each document, in document order.
+    pub fn sizes(&self) -> &[u32] {
+        &self.sizes
+    }
+
+    /// Each document's samples, in document order: entries whose top 32 bits are the cut sample
+    /// (sorted, distinct) and whose low 32 bits are the document.
+    pub fn per_document(&self) -> Vec<&[u64]> {
+        let mut rest = &self.entries[..];
+        self.sizes
+            .iter()
+            .map(|&k| {
+                let (head, tail) = rest.split_at(k as usize);
+                rest = tail;
+                head
+            })
+            .collect()
+    }
+
+    /// Every (cut sample << 32 | document) entry sorted, that is by sample then document, and
+    /// each document's count: the columns an index keeps.
+    pub fn into_sorted(self) -> (Vec<u64>, Vec<u32>) {
+        let Samples { mut entries, sizes } = self;
+        entries.par_sort_unstable();
+        (entries, sizes)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.sizes.is_empty()
     }
@@ -485,9 +512,8 @@ impl Samples {
 /// (boilerplate) count for no pair; how many there are is returned. Sorted and distinct; the
 /// same at any thread count.
 pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize) -> (Vec<Candidate>, usize) {
-    let Samples { mut entries, sizes } = samples;
-    let n = sizes.len();
-    entries.par_sort_unstable();
+    let n = samples.len();
+    let (mut entries, sizes) = samples.into_sorted();
     // Only the samples of buckets of 2 to `max_bucket` documents stay, in place.
     let sample = |e: u64| e >> 32;
     let (mut kept, mut oversized, mut i) = (0, 0, 0);
@@ -529,8 +555,7 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
                 let mut out = Vec::new();
                 for &b in touched.iter() {
                     let k = std::mem::take(&mut shared[b as usize]);
-                    let smaller = sizes[a as usize].min(sizes[b as usize]);
-                    if k >= 2 && k as f64 >= min_share * smaller as f64 {
+                    if contains_enough(k, sizes[a as usize], sizes[b as usize], min_share) {
                         out.push(Candidate { a, b });
                     }
                 }
@@ -541,6 +566,13 @@ pub fn contained_candidates(samples: Samples, min_share: f64, max_bucket: usize)
         .flat_map_iter(|pairs| pairs.into_iter())
         .collect();
     (pairs, oversized)
+}
+
+/// The rule of [`contained_candidates`]: two documents with `a` and `b` samples that share
+/// `shared` of them are a candidate pair.
+#[inline]
+pub fn contains_enough(shared: u32, a: u32, b: u32, min_share: f64) -> bool {
+    shared >= 2 && shared as f64 >= min_share * a.min(b) as f64
 }
 
 /// `banded` (candidates from band keys, counted in `stats`) and the [`contained_candidates`] of

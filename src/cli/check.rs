@@ -146,6 +146,7 @@ impl CheckArgs {
         config.story.max_bucket = self.story_max_bucket.max(2);
         config.fields = self.fields.to_fields();
         config.strict = self.run.strict;
+        config.wrapped = base.wrapped;
         Ok(config)
     }
 }
@@ -195,6 +196,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 s.bands.zip(s.rows),
             )?;
             config.fields = args.fields.to_fields();
+            config.wrapped = s.wrapped;
             let story = level == Level::Story;
             let params = index::params_of(&config, story);
             let mut inputs = Inputs::open(&args.against, config.fields.clone())?;

@@ -50,6 +50,12 @@ pub struct SignatureArgs {
     /// LSH rows per band.
     #[arg(long, requires = "bands", help_heading = "Matching")]
     pub rows: Option<usize>,
+    /// Keep each document's sampled shingles (1 in 16, about 8 bytes per 16 shingles) so that
+    /// `check` also finds a new text inside an archived one several times its length, or an
+    /// archived text inside a long new one (a wire story wrapped in local paragraphs), as `scan
+    /// --wrapped` does. Set when the index is built; `add` and `check` follow the index.
+    #[arg(long, help_heading = "Matching")]
+    pub wrapped: bool,
 }
 
 impl SignatureArgs {
@@ -61,6 +67,7 @@ impl SignatureArgs {
             ("--bands", self.bands, params.bands),
             ("--rows", self.rows, params.rows),
         ];
+        let advice = "drop the flag to use the index's value, or build a new index with the value you want";
         for (flag, value, index) in given {
             if let Some(v) = value.filter(|&v| v != index as usize) {
                 return Err(IndexError::Mismatch {
@@ -68,9 +75,18 @@ impl SignatureArgs {
                     index: index.to_string(),
                     given_by: command,
                     given: format!("{flag} {v}"),
-                    advice: "drop the flag to use the index's value, or build a new index with the value you want",
+                    advice,
                 });
             }
+        }
+        if self.wrapped && !params.wrapped {
+            return Err(IndexError::Mismatch {
+                what: "no",
+                index: "sampled shingles (without --wrapped)".into(),
+                given_by: command,
+                given: "--wrapped".into(),
+                advice: "drop the flag, or build the index with `wiredup index build --wrapped`",
+            });
         }
         Ok(())
     }
@@ -174,6 +190,7 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     )?;
     config.fields = args.fields.to_fields();
     config.strict = args.run.strict;
+    config.wrapped = s.wrapped;
     let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
         index::build(&args.index, pipeline, inputs, console)
     })?;
@@ -244,6 +261,7 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let p = index.params;
     let size = index.size();
     let (sketch, df) = index.segments.iter().map(|s| s.story_entries()).fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    let samples: usize = index.segments.iter().map(|s| s.sample_entries()).sum();
     let segments: Vec<serde_json::Value> = index
         .manifest
         .segments
@@ -269,6 +287,8 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                 "story_sketch": p.sketch,
                 "sketch_entries": sketch,
                 "df_entries": df,
+                "wrapped": p.wrapped,
+                "sample_entries": samples,
                 "threshold": index.manifest.threshold,
                 "containment": index.manifest.containment,
                 "open_seconds": opened.as_secs_f64(),
@@ -307,6 +327,11 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 println!("story: none (built with --level copy)");
+            }
+            if p.wrapped {
+                println!("wrapped copies: sampled shingles kept ({samples} entries)");
+            } else {
+                println!("wrapped copies: not looked for (built without --wrapped)");
             }
             println!(
                 "check defaults: --threshold {} --containment {}",

@@ -131,7 +131,7 @@ pub struct ScanArgs {
     /// sharing at least half of the smaller text's sampled shingles (1 in 16, chosen by hash, so
     /// the same in every text) are verified too, against --containment. Costs about 25% more
     /// time and 8 bytes per 16 shingles of memory, not bounded by --memory-limit. Also in the
-    /// staged commands (`params --wrapped`) and on Spark; not in the index (`check`) yet.
+    /// staged commands (`params --wrapped`), on Spark, and in an index (`index build --wrapped`).
     #[arg(long, help_heading = "Matching")]
     pub wrapped: bool,
 

@@ -74,6 +74,9 @@ pub struct Params {
     pub story_seed: u64,
     /// Story features kept per document; 0 when the index holds no story data.
     pub sketch: u32,
+    /// Sampled shingles are kept for finding wrapped copies ([`crate::config::Config::wrapped`]).
+    /// Stored in bytes that older builds left zero, so their indexes read as `false`.
+    pub wrapped: bool,
 }
 
 impl Params {
@@ -87,6 +90,7 @@ impl Params {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.sketch.to_le_bytes());
+        out.extend_from_slice(&u32::from(self.wrapped).to_le_bytes());
         out.resize(start + PARAMS_LEN, 0);
     }
 
@@ -103,6 +107,7 @@ impl Params {
             band_seed: u64_le(&b[40..]),
             story_seed: u64_le(&b[48..]),
             sketch: u32_le(&b[56..]),
+            wrapped: u32_le(&b[60..]) != 0,
         }
     }
 }
@@ -443,6 +448,7 @@ mod tests {
             band_seed: 3,
             story_seed: 4,
             sketch: 32,
+            wrapped: true,
         }
     }
 

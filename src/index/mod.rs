@@ -81,6 +81,7 @@ pub fn params_of(config: &Config, story: bool) -> Params {
         band_seed: config::BAND_SEED,
         story_seed: crate::story::STORY_SEED,
         sketch: if story { INDEX_SKETCH as u32 } else { 0 },
+        wrapped: config.wrapped,
     }
 }
 
@@ -238,6 +239,28 @@ impl Index {
             for i in seg.sketch_hits(segment::short(feature)) {
                 let (d, w) = seg.sketch_entry(i)?;
                 f(base + d, w);
+            }
+        }
+        Ok(())
+    }
+
+    /// The index keeps sampled shingles, so `check` finds wrapped copies (built with `--wrapped`).
+    pub fn has_samples(&self) -> bool {
+        self.params.wrapped
+    }
+
+    /// Number of indexed documents holding sampled shingle `sample` (its top 32 bits).
+    pub fn sample_bucket(&self, sample: u64) -> usize {
+        self.segments.iter().map(|s| s.sample_hits(segment::short(sample)).len()).sum()
+    }
+
+    /// Calls `f(document, its distinct samples)` for every indexed document holding sampled
+    /// shingle `sample` (its top 32 bits).
+    pub fn sample_hits(&self, sample: u64, mut f: impl FnMut(u32, u32)) -> Result<()> {
+        for (seg, &base) in self.segments.iter().zip(&self.bases) {
+            for i in seg.sample_hits(segment::short(sample)) {
+                let d = seg.sample_doc(i)?;
+                f(base + d, seg.sample_size(d));
             }
         }
         Ok(())
@@ -522,6 +545,7 @@ pub fn config_of(params: &Params, manifest: &Manifest, fields: config::Fields) -
         Some((params.bands as usize, params.rows as usize)),
     )?;
     config.fields = fields;
+    config.wrapped = params.wrapped;
     Ok(config)
 }
 

@@ -15,9 +15,12 @@
 //! - sketch \[6\]: entries, then columns sorted by (feature, document): the top 32 bits of story
 //!   feature hashes, documents, weights (u16, of 65535);
 //! - df \[7\]: entries, then columns sorted by feature: story feature hashes (u64) held by two or
-//!   more of this segment's documents, and their counts.
+//!   more of this segment's documents, and their counts;
+//! - samples \[8\] (only in an index built with `--wrapped`): documents (u32), entries (u64), each
+//!   document's count of distinct samples (u32), then columns sorted by (sample, document): the
+//!   top 32 bits of sampled shingles ([`crate::shingle::sampled`]) and documents.
 //!
-//! Band keys and sketch features keep their top 32 bits: a false match of two different keys
+//! Band keys, sketch features and samples keep their top 32 bits: a false match of two different keys
 //! only adds a candidate, which exact verification then rejects; the index is half the size.
 
 use std::ops::Range;
@@ -37,6 +40,7 @@ pub const SECTION_META: u32 = 4;
 pub const SECTION_BANDS: u32 = 5;
 pub const SECTION_SKETCH: u32 = 6;
 pub const SECTION_DF: u32 = 7;
+pub const SECTION_SAMPLES: u32 = 8;
 
 /// Section names for messages.
 pub fn section_name(id: u32) -> &'static str {
@@ -48,6 +52,7 @@ pub fn section_name(id: u32) -> &'static str {
         SECTION_BANDS => "bands",
         SECTION_SKETCH => "sketch",
         SECTION_DF => "df",
+        SECTION_SAMPLES => "samples",
         _ => "unknown",
     }
 }
@@ -100,6 +105,10 @@ pub struct SegmentData {
     pub sketch: Vec<(u32, u32, u16)>,
     /// (feature, documents holding it) sorted, counts >= 2.
     pub df: Vec<(u64, u32)>,
+    /// (cut sample, document) sorted; empty unless the index keeps samples.
+    pub samples: Vec<(u32, u32)>,
+    /// Distinct samples per document (one per document when the index keeps samples, else none).
+    pub sample_sizes: Vec<u32>,
 }
 
 /// The top 32 bits of a 64-bit key, as the index keeps it.
@@ -129,7 +138,8 @@ pub enum Paths<'a> {
 
 impl SegmentData {
     /// A segment of every document `signed` holds. `bands`: bands of the copy signature;
-    /// `sketch`: story features kept per document (0: none). Each part of `signed` is freed as
+    /// `sketch`: story features kept per document (0: none); sampled shingles when `signed`
+    /// holds them (a pipeline with [`crate::config::Config::wrapped`]). Each part of `signed` is freed as
     /// soon as its columns are built, so the two are never both held whole.
     pub fn from_signed(
         signed: Signed,
@@ -139,7 +149,7 @@ impl SegmentData {
         sketch: usize,
         paths: Paths,
     ) -> Result<Self, Error> {
-        let Signed { docs, keys, sketches, eligible, df, .. } = signed;
+        let Signed { docs, keys, sketches, eligible, df, samples, .. } = signed;
         let n = docs.len();
         let mut seg = SegmentData::default();
         seg.docs.reserve_exact(n);
@@ -203,6 +213,11 @@ impl SegmentData {
             })
             .collect();
         drop(keys);
+        if !samples.is_empty() {
+            let (entries, sizes) = samples.into_sorted();
+            seg.samples = entries.iter().map(|&e| ((e >> 32) as u32, e as u32)).collect();
+            seg.sample_sizes = sizes;
+        }
         if sketch > 0 {
             for (d, (hashes, weights)) in sketches.iter().enumerate() {
                 let mut top: Vec<(u64, f32)> = hashes.iter().copied().zip(weights.iter().copied()).collect();
@@ -251,10 +266,13 @@ impl SegmentData {
                 band.extend(col.into_iter().map(|(k, d)| (k, d + base)));
             }
             out.sketch.extend(part.sketch.into_iter().map(|(h, d, w)| (h, d + base, w)));
+            out.samples.extend(part.samples.into_iter().map(|(h, d)| (h, d + base)));
+            out.sample_sizes.extend(part.sample_sizes);
             df.extend(part.df);
         }
         out.bands.iter_mut().for_each(|b| b.sort_unstable());
         out.sketch.sort_unstable();
+        out.samples.sort_unstable();
         df.sort_unstable();
         for run in df.chunk_by(|a, b| a.0 == b.0) {
             out.df.push((run[0].0, run.iter().map(|x| x.1).sum()));
@@ -272,13 +290,17 @@ impl SegmentData {
         if self.sketch.len() >= u32::MAX as usize {
             return Err(too_large("a segment's sketch entries", self.sketch.len()).into());
         }
-        const SECTIONS: [u32; 7] =
-            [SECTION_INFO, SECTION_FILES, SECTION_DOCS, SECTION_META, SECTION_BANDS, SECTION_SKETCH, SECTION_DF];
+        let mut sections =
+            vec![SECTION_INFO, SECTION_FILES, SECTION_DOCS, SECTION_META, SECTION_BANDS, SECTION_SKETCH, SECTION_DF];
+        if params.wrapped {
+            assert_eq!(self.sample_sizes.len(), self.docs.len(), "an index with samples has them for every document");
+            sections.push(SECTION_SAMPLES);
+        }
         // The meta section is made with the docs section (whose entries point into it) and kept
         // until its turn: about 15 bytes a document.
         let mut meta = None;
-        format::write_atomic_with(path, Kind::Segment, params, &SECTIONS, |i| {
-            Ok(match SECTIONS[i] {
+        format::write_atomic_with(path, Kind::Segment, params, &sections, |i| {
+            Ok(match sections[i] {
                 SECTION_DOCS => {
                     let (docs, m) = self.docs_and_meta();
                     meta = Some(m);
@@ -350,6 +372,14 @@ impl SegmentData {
                 self.df.iter().for_each(|(h, _)| out.extend_from_slice(&h.to_le_bytes()));
                 self.df.iter().for_each(|(_, c)| out.extend_from_slice(&c.to_le_bytes()));
             }
+            SECTION_SAMPLES => {
+                out.reserve_exact(12 + self.sample_sizes.len() * 4 + self.samples.len() * 8);
+                out.extend_from_slice(&(self.sample_sizes.len() as u32).to_le_bytes());
+                out.extend_from_slice(&(self.samples.len() as u64).to_le_bytes());
+                self.sample_sizes.iter().for_each(|k| out.extend_from_slice(&k.to_le_bytes()));
+                self.samples.iter().for_each(|(h, _)| out.extend_from_slice(&h.to_le_bytes()));
+                self.samples.iter().for_each(|(_, d)| out.extend_from_slice(&d.to_le_bytes()));
+            }
             _ => unreachable!("a segment section other than docs and meta"),
         }
         out
@@ -395,6 +425,9 @@ pub struct Segment {
     sketch_entries: usize,
     df: Range<usize>,
     df_entries: usize,
+    /// Per-document sample counts, then the sample and document columns (empty without samples).
+    samples: Range<usize>,
+    sample_entries: usize,
 }
 
 impl Segment {
@@ -449,6 +482,18 @@ impl Segment {
         if f.len() < 8 || f.len() as u64 != 8u64.saturating_add(df_entries.saturating_mul(12)) {
             return Err(corrupt("section df does not match its count".into()));
         }
+        let (samples, sample_entries) = if parsed.params.wrapped {
+            let r = need(SECTION_SAMPLES)?;
+            let b = &bytes[r.clone()];
+            let (n, entries) = if b.len() >= 12 { (u32_le(b) as u64, u64_le(&b[4..])) } else { (0, u64::MAX) };
+            let expected = 12u64.saturating_add(n * 4).saturating_add(entries.saturating_mul(8));
+            if b.len() < 12 || n != (docs.len() / DOC_LEN) as u64 || b.len() as u64 != expected {
+                return Err(corrupt("section samples does not match its counts".into()));
+            }
+            (r.start + 12..r.end, entries as usize)
+        } else {
+            (0..0, 0)
+        };
         Ok(Segment {
             path: path.to_path_buf(),
             params: parsed.params,
@@ -461,6 +506,8 @@ impl Segment {
             sketch_entries,
             df: df.start + 8..df.end,
             df_entries: df_entries as usize,
+            samples,
+            sample_entries,
             bytes,
         })
     }
@@ -521,6 +568,32 @@ impl Segment {
         let hashes = &self.bytes[self.df.start..][..n * 8];
         let r = format::equal_range(n, &feature, |i| u64_at(hashes, i));
         (!r.is_empty()).then(|| u32_at(&self.bytes[self.df.start + n * 8..], r.start))
+    }
+
+    /// Entries of the (short) sample `sample`: positions, then `sample_doc`. Empty in a segment
+    /// without samples.
+    pub fn sample_hits(&self, sample: u32) -> Range<usize> {
+        let hashes = &self.bytes[self.samples.start + self.len() * 4..][..self.sample_entries * 4];
+        format::equal_range(self.sample_entries, &sample, |i| u32_at(hashes, i))
+    }
+
+    /// The document of sample entry `i`.
+    pub fn sample_doc(&self, i: usize) -> Result<u32, IndexError> {
+        let d = u32_at(&self.bytes[self.samples.start + self.len() * 4 + self.sample_entries * 4..], i);
+        self.check_doc(d)
+    }
+
+    /// Distinct samples of document `d` (0 in a segment without samples).
+    pub fn sample_size(&self, d: u32) -> u32 {
+        if self.samples.is_empty() {
+            return 0;
+        }
+        u32_at(&self.bytes[self.samples.start..], d as usize)
+    }
+
+    /// Entries of the samples section, for `index info`.
+    pub fn sample_entries(&self) -> usize {
+        self.sample_entries
     }
 
     fn check_doc(&self, d: u32) -> Result<u32, IndexError> {
@@ -586,6 +659,16 @@ impl Segment {
         let m = self.df_entries;
         let df_bytes = &self.bytes[self.df.start..];
         let df = (0..m).map(|i| (u64_at(df_bytes, i), u32_at(&df_bytes[m * 8..], i))).collect();
-        Ok(SegmentData { files: self.files.clone(), docs, bands, sketch, df })
+        let (sample_sizes, samples) = if self.params.wrapped {
+            let sizes = (0..self.len() as u32).map(|d| self.sample_size(d)).collect();
+            let hashes = &self.bytes[self.samples.start + self.len() * 4..];
+            let samples = (0..self.sample_entries)
+                .map(|i| Ok((u32_at(hashes, i), self.sample_doc(i)?)))
+                .collect::<Result<Vec<_>, IndexError>>()?;
+            (sizes, samples)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(SegmentData { files: self.files.clone(), docs, bands, sketch, df, samples, sample_sizes })
     }
 }

@@ -76,3 +76,83 @@ fn wrapped_at_story_level_reports_the_wrapped_copies_as_copies() {
         assert_eq!(pair["relation"], "copy", "{pair}");
     }
 }
+
+/// The pairs `check --format json` reports as copies (or duplicates), each pair once.
+/// `archive`: `--index INDEX` or `--against` flags.
+fn checked(archive: &[&str], new: &Path, flags: &[&str]) -> BTreeSet<(String, String)> {
+    let mut args = vec!["check", new.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(archive);
+    args.extend_from_slice(flags);
+    let out = wiredup(&args, None);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let mut pairs = BTreeSet::new();
+    for line in stdout(&out).lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        for m in row["matches"].as_array().unwrap().iter().filter(|m| m["relation"] != "rewrite") {
+            let (a, b) = (row["id"].as_str().unwrap().to_string(), m["id"].as_str().unwrap().to_string());
+            pairs.insert(if a < b { (a, b) } else { (b, a) });
+        }
+    }
+    pairs
+}
+
+#[test]
+fn an_index_built_with_wrapped_finds_them_in_check_after_add_and_compact() {
+    let docs = wrapped_corpus();
+    let truth = copy_pairs_by_brute_force(&docs);
+    // New: the 20 stories and the 8x wrappers of stories 10-19 (so that wrapped pairs occur
+    // among new documents too); the archive: the rest, indexed in two parts.
+    let is_new = |id: &str| id.len() == 3 || (id.starts_with("s1") && id.ends_with("x8"));
+    let (new, archive): (Vec<_>, Vec<_>) = docs.iter().cloned().partition(|(id, _)| is_new(id));
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    write_corpus(&path("new.jsonl"), &new);
+    write_corpus(&path("a.jsonl"), &archive[..archive.len() / 2]);
+    write_corpus(&path("b.jsonl"), &archive[archive.len() / 2..]);
+    let expected: BTreeSet<_> = truth.iter().filter(|(a, b)| is_new(a) || is_new(b)).cloned().collect();
+    assert_eq!(expected.len(), 60, "each story and its three wrappers: {expected:?}");
+
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (idx, plain) = (s(&path("idx")), s(&path("plain")));
+    for (index, flags) in [(&idx, &["--wrapped"][..]), (&plain, &["--level", "copy"][..])] {
+        let mut args = vec!["index", "build", index, "-q"];
+        args.extend_from_slice(flags);
+        let a = s(&path("a.jsonl"));
+        args.push(&a);
+        assert_eq!(wiredup(&args, None).status.code(), Some(0));
+        let out = wiredup(&["index", "add", index, &s(&path("b.jsonl")), "-q"], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let without = checked(&["--index", &plain], &path("new.jsonl"), &["--level", "copy"]);
+    assert!(without.is_subset(&expected));
+    assert!(expected.difference(&without).count() >= 20, "bands alone miss the 8x wrappers at least: {without:?}");
+
+    for round in ["two segments", "compacted"] {
+        for level in ["copy", "story"] {
+            let found = checked(&["--index", &idx], &path("new.jsonl"), &["--level", level]);
+            assert_eq!(
+                found,
+                expected,
+                "{round}, {level} level: missed {:?}, extra {:?}",
+                expected.difference(&found),
+                found.difference(&expected)
+            );
+        }
+        let info = wiredup(&["index", "info", &idx, "--format", "json"], None);
+        let info: serde_json::Value = serde_json::from_str(&stdout(&info)).unwrap();
+        assert_eq!(info["wrapped"], true, "{round}: {info}");
+        assert!(info["sample_entries"].as_u64().unwrap() > 1000, "{round}: {info}");
+        let out = wiredup(&["index", "compact", &idx], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+
+    let (a, b) = (s(&path("a.jsonl")), s(&path("b.jsonl")));
+    let against = ["--against", &a, "--against", &b];
+    let found = checked(&against, &path("new.jsonl"), &["--level", "copy", "--wrapped"]);
+    assert_eq!(found, expected, "check --against --wrapped");
+
+    // An index without samples cannot look for wrapped copies: asking is an error, not a silent miss.
+    let out = wiredup(&["check", "--index", &plain, "--wrapped", &s(&path("new.jsonl"))], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("index build --wrapped"), "{}", stderr(&out));
+}

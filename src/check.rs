@@ -129,7 +129,7 @@ pub fn check(
         return Err(IndexError::NoStory.into());
     }
     let mut signed = pipeline.read(inputs, observer)?;
-    let mut stats = CheckStats { docs: signed.docs.len(), indexed_docs: index.len(), ..CheckStats::default() };
+    let mut stats = CheckStats { docs: signed.docs.len(), indexed_docs: index.live(), ..CheckStats::default() };
     stats.timings = signed.stats.timings.clone();
     let n = signed.docs.len();
     let bands = config.lsh.bands;

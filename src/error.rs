@@ -77,7 +77,7 @@ pub enum IndexError {
     NotEmpty { path: PathBuf },
     #[error("{name}: an index re-reads archive texts from their files, and this input is {why}; {advice}")]
     NotAFile { name: String, why: &'static str, advice: &'static str },
-    #[error("{count} document id(s) already in the index, e.g. {example:?}; an index holds one document per id (rebuild the index to replace documents)")]
+    #[error("{count} document id(s) already in the index, e.g. {example:?}; an index holds one document per id (`wiredup index add --replace` replaces them)")]
     DuplicateIds { count: usize, example: String },
     #[error("{path}: archive document {id:?} changed since it was indexed ({what}); rebuild the index with `wiredup index build`")]
     ArchiveChanged { path: PathBuf, id: String, what: String },

@@ -26,7 +26,8 @@ Exit codes:
 pub enum IndexCommand {
     /// Sign an archive and write it as an index (replacing an index already in INDEX).
     Build(BuildArgs),
-    /// Add documents to an index as a new segment, without signing the archive again.
+    /// Add documents to an index as a new segment, without signing the archive again (--replace:
+    /// new versions of indexed documents, by id).
     Add(AddArgs),
     /// Merge an index's segments into one.
     Compact(CompactArgs),
@@ -128,9 +129,13 @@ pub struct AddArgs {
     /// The index to add to.
     pub index: PathBuf,
     /// Files or folders to add (as for build). A document whose id the index holds already is
-    /// refused, and nothing is added.
+    /// refused, and nothing is added (see --replace).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// A document whose id the index holds already replaces the indexed one (a corrected or
+    /// updated article): `check` no longer matches the old version, and `compact` drops it.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub signature: SignatureArgs,
     #[command(flatten)]
@@ -228,11 +233,12 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     let mut config = index::config_of(&params, &manifest, args.fields.to_fields())?;
     config.strict = args.run.strict;
     let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
-        index::add(&args.index, pipeline, inputs, console)
+        index::add(&args.index, pipeline, inputs, console, args.replace)
     })?;
     println!(
-        "added {} documents to {}: {} documents ({} bytes) in {:.1} s",
+        "added {} documents{} to {}: {} documents ({} bytes) in {:.1} s",
         written.added,
+        if written.replaced > 0 { format!(" ({} replacing indexed ones)", written.replaced) } else { String::new() },
         args.index.display(),
         written.docs,
         written.bytes,
@@ -272,7 +278,8 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         InfoFormat::Json => {
             let v = serde_json::json!({
                 "index": path_shown(&args.index),
-                "documents": index.len(),
+                "documents": index.live(),
+                "replaced_documents": index.replaced(),
                 "segments": segments,
                 "bytes": size,
                 "bytes_per_document": per_doc(size, index.len()),
@@ -297,7 +304,15 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         }
         InfoFormat::Text => {
             println!("index {}", path_shown(&args.index));
-            println!("documents: {}", index.len());
+            if index.replaced() > 0 {
+                println!(
+                    "documents: {} ({} replaced ones still stored until `index compact`)",
+                    index.live(),
+                    index.replaced()
+                );
+            } else {
+                println!("documents: {}", index.live());
+            }
             println!(
                 "segments: {} ({})",
                 index.segments.len(),

@@ -10,7 +10,9 @@
 //! - `lock`: present while a command writes; holds the writer's process id.
 //!
 //! `build` writes one segment and a manifest naming only it; `add` writes a new segment, then a
-//! manifest naming the old ones and it; `compact` merges all segments into one. Files that no
+//! manifest naming the old ones and it (with `--replace`, the manifest also lists the older
+//! documents the new ones replace, by id; lookups skip them); `compact` merges all segments into
+//! one, leaving replaced documents out. Files that no
 //! manifest names (left by a crash) are deleted by the next writer. Readers take no lock: they
 //! read the manifest, then the segments it names.
 //!
@@ -65,6 +67,10 @@ pub struct SegmentRef {
     pub file: String,
     pub docs: u64,
     pub bytes: u64,
+    /// Its documents replaced by a later `add --replace` (numbers within the segment, sorted):
+    /// no lookup returns them, and `compact` drops them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<u32>,
 }
 
 /// The parameters a pipeline signs with, as an index records them.
@@ -121,6 +127,9 @@ pub struct Index {
     /// First global document number of each segment.
     bases: Vec<u32>,
     docs: usize,
+    /// Per global document number: replaced by a later `add --replace`.
+    replaced: Vec<bool>,
+    replaced_count: usize,
 }
 
 impl Index {
@@ -139,6 +148,13 @@ impl Index {
                     return Err(IndexError::Corrupt {
                         path,
                         what: "its parameters differ from the manifest's (a segment from another index?)".into(),
+                    }
+                    .into());
+                }
+                if let Some(&d) = s.replaced.iter().find(|&&d| d as usize >= seg.len()) {
+                    return Err(IndexError::Corrupt {
+                        path,
+                        what: format!("the manifest marks document {d} of {} replaced", seg.len()),
                     }
                     .into());
                 }
@@ -168,7 +184,12 @@ impl Index {
         let bytes = data.write(&path, &params)?;
         let seg = Segment::open(&path)?;
         let manifest = Manifest {
-            segments: vec![SegmentRef { file: "seg-000000.wdx".into(), docs: seg.len() as u64, bytes }],
+            segments: vec![SegmentRef {
+                file: "seg-000000.wdx".into(),
+                docs: seg.len() as u64,
+                bytes,
+                replaced: Vec::new(),
+            }],
             next: 1,
             threshold,
             containment,
@@ -183,12 +204,29 @@ impl Index {
             bases.push(docs as u32);
             docs += s.len();
         }
-        Index { dir, params, manifest, segments, bases, docs }
+        let mut replaced = vec![false; docs];
+        for (s, &base) in manifest.segments.iter().zip(&bases) {
+            for &d in &s.replaced {
+                replaced[(base + d) as usize] = true;
+            }
+        }
+        let replaced_count = replaced.iter().filter(|&&r| r).count();
+        Index { dir, params, manifest, segments, bases, docs, replaced, replaced_count }
     }
 
-    /// Documents in the index.
+    /// Documents the index stores, replaced ones included (global numbers run below this).
     pub fn len(&self) -> usize {
         self.docs
+    }
+
+    /// Documents lookups can return: [`Index::len`] less the replaced ones.
+    pub fn live(&self) -> usize {
+        self.docs - self.replaced_count
+    }
+
+    /// Documents replaced by a later `add --replace`, until `compact` drops them.
+    pub fn replaced(&self) -> usize {
+        self.replaced_count
     }
 
     pub fn is_empty(&self) -> bool {
@@ -212,7 +250,8 @@ impl Index {
     }
 
     /// Indexed documents whose band `band` key is `key` (compared on its top 32 bits), appended
-    /// to `out`, at most `max` of them. Returns how many there are.
+    /// to `out`, at most `max` of them. Returns how many there are (replaced documents are
+    /// counted, not returned).
     pub fn band_hits(&self, band: usize, key: u64, max: usize, out: &mut Vec<u32>) -> Result<usize> {
         let mut total = 0;
         for (seg, &base) in self.segments.iter().zip(&self.bases) {
@@ -222,13 +261,17 @@ impl Index {
                 if out.len() >= max {
                     break;
                 }
-                out.push(base + seg.band_doc(band, i)?);
+                let d = base + seg.band_doc(band, i)?;
+                if !self.replaced[d as usize] {
+                    out.push(d);
+                }
             }
         }
         Ok(total)
     }
 
-    /// Number of indexed sketches holding story feature `feature` (its top 32 bits).
+    /// Number of indexed sketches holding story feature `feature` (its top 32 bits; replaced
+    /// documents' included).
     pub fn sketch_bucket(&self, feature: u64) -> usize {
         self.segments.iter().map(|s| s.sketch_hits(segment::short(feature)).len()).sum()
     }
@@ -238,7 +281,9 @@ impl Index {
         for (seg, &base) in self.segments.iter().zip(&self.bases) {
             for i in seg.sketch_hits(segment::short(feature)) {
                 let (d, w) = seg.sketch_entry(i)?;
-                f(base + d, w);
+                if !self.replaced[(base + d) as usize] {
+                    f(base + d, w);
+                }
             }
         }
         Ok(())
@@ -249,7 +294,8 @@ impl Index {
         self.params.wrapped
     }
 
-    /// Number of indexed documents holding sampled shingle `sample` (its top 32 bits).
+    /// Number of indexed documents holding sampled shingle `sample` (its top 32 bits; replaced
+    /// documents included).
     pub fn sample_bucket(&self, sample: u64) -> usize {
         self.segments.iter().map(|s| s.sample_hits(segment::short(sample)).len()).sum()
     }
@@ -260,7 +306,9 @@ impl Index {
         for (seg, &base) in self.segments.iter().zip(&self.bases) {
             for i in seg.sample_hits(segment::short(sample)) {
                 let d = seg.sample_doc(i)?;
-                f(base + d, seg.sample_size(d));
+                if !self.replaced[(base + d) as usize] {
+                    f(base + d, seg.sample_size(d));
+                }
             }
         }
         Ok(())
@@ -467,6 +515,8 @@ pub struct Written {
     pub docs: usize,
     /// Documents written by this command.
     pub added: usize,
+    /// Indexed documents the added ones replaced (`add --replace`).
+    pub replaced: usize,
     pub bytes: u64,
 }
 
@@ -499,7 +549,7 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
     let manifest = Manifest {
-        segments: vec![SegmentRef { file, docs: data.docs.len() as u64, bytes }],
+        segments: vec![SegmentRef { file, docs: data.docs.len() as u64, bytes, replaced: Vec::new() }],
         next: next + 1,
         threshold: config.threshold,
         containment: config.containment,
@@ -508,7 +558,7 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     remove_unlisted(dir, &manifest);
     remove_other_texts(dir, next);
     let docs = data.docs.len();
-    Ok(Written { problems, docs, added: docs, bytes })
+    Ok(Written { problems, docs, added: docs, replaced: 0, bytes })
 }
 
 /// `config` as `index build` and `add` sign with: story sketches cut while reading to the
@@ -549,10 +599,17 @@ pub fn config_of(params: &Params, manifest: &Manifest, fields: config::Fields) -
     Ok(config)
 }
 
-/// Signs `inputs` and adds them to the index in `dir` as a new segment. Refuses a document whose
-/// id the index holds already (nothing is written then). `pipeline` must sign with the index's
-/// parameters ([`config_of`]).
-pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Written> {
+/// Signs `inputs` and adds them to the index in `dir` as a new segment. A document whose id the
+/// index holds already is refused (nothing is written then), or with `replace` replaces the
+/// indexed one (marked in the same new manifest, so readers see both changes or neither).
+/// `pipeline` must sign with the index's parameters ([`config_of`]).
+pub fn add(
+    dir: &Path,
+    pipeline: &Pipeline,
+    inputs: &mut Inputs,
+    observer: &dyn Observer,
+    replace: bool,
+) -> Result<Written> {
     let _lock = Lock::acquire(dir)?;
     let index = Index::open(dir)?;
     let config = pipeline.config();
@@ -568,26 +625,35 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     let mut known: ahash::AHashMap<u64, Vec<u32>> = ahash::AHashMap::new();
     for (s, seg) in index.segments.iter().enumerate() {
         for d in 0..seg.len() as u32 {
+            if index.replaced[(index.bases[s] + d) as usize] {
+                continue;
+            }
             let id = seg.doc(d)?.id;
             known.entry(hash(&id)).or_default().push(index.bases[s] + d);
         }
     }
-    let mut duplicates = 0;
+    let mut duplicates = Vec::new();
     let mut example = None;
     for doc in &signed.docs {
         if let Some(cands) = known.get(&hash(&doc.id)) {
             for &c in cands {
                 if index.doc(c)?.id == doc.id {
-                    duplicates += 1;
+                    duplicates.push(c);
                     example.get_or_insert_with(|| doc.id.clone());
                 }
             }
         }
     }
-    if let Some(example) = example {
-        return Err(IndexError::DuplicateIds { count: duplicates, example }.into());
+    if let (Some(example), false) = (example, replace) {
+        return Err(IndexError::DuplicateIds { count: duplicates.len(), example }.into());
     }
     let mut manifest = index.manifest.clone();
+    let newly_replaced = duplicates.len();
+    for c in duplicates {
+        let (s, d) = index.locate(c);
+        manifest.segments[s].replaced.push(d);
+    }
+    manifest.segments.iter_mut().for_each(|s| s.replaced.sort_unstable());
     let copies =
         if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
     let problems = std::mem::take(&mut signed.problems);
@@ -596,36 +662,42 @@ pub fn add(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn 
     if added > 0 {
         let file = segment_name(manifest.next);
         let bytes = data.write(&dir.join(&file), &index.params)?;
-        manifest.segments.push(SegmentRef { file, docs: added as u64, bytes });
+        manifest.segments.push(SegmentRef { file, docs: added as u64, bytes, replaced: Vec::new() });
         manifest.next += 1;
         write_manifest(dir, &index.params, &manifest)?;
     }
-    let docs = index.len() + added;
+    let docs = index.live() + added - newly_replaced;
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added, bytes })
+    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes })
 }
 
-/// Merges every segment of the index in `dir` into one.
+/// Merges every segment of the index in `dir` into one, without the replaced documents (their
+/// document frequencies stay counted: only `build` recounts).
 pub fn compact(dir: &Path) -> Result<Written> {
     let _lock = Lock::acquire(dir)?;
     let index = Index::open(dir)?;
     let mut manifest = index.manifest.clone();
-    if index.segments.len() > 1 {
-        let parts = index.segments.iter().map(Segment::decode).collect::<Result<Vec<_>, _>>()?;
+    if index.segments.len() > 1 || index.replaced() > 0 {
+        let parts = index
+            .segments
+            .iter()
+            .zip(&manifest.segments)
+            .map(|(seg, s)| Ok(seg.decode()?.without(&s.replaced)))
+            .collect::<Result<Vec<_>>>()?;
         let data = SegmentData::merge(parts);
         let file = segment_name(manifest.next);
         let bytes = data.write(&dir.join(&file), &index.params)?;
-        manifest.segments = vec![SegmentRef { file, docs: data.docs.len() as u64, bytes }];
+        manifest.segments = vec![SegmentRef { file, docs: data.docs.len() as u64, bytes, replaced: Vec::new() }];
         manifest.next += 1;
         write_manifest(dir, &index.params, &manifest)?;
     }
-    let docs = index.len();
+    let docs = index.live();
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems: Vec::new(), docs, added: 0, bytes })
+    Ok(Written { problems: Vec::new(), docs, added: 0, replaced: 0, bytes })
 }
 
 fn segment_name(n: u64) -> String {

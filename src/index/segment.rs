@@ -280,6 +280,47 @@ impl SegmentData {
         out
     }
 
+    /// The segment without documents `gone` (sorted numbers), the others renumbered in order.
+    /// Document frequencies are kept as they are (they cannot be taken apart by document).
+    pub fn without(mut self, gone: &[u32]) -> SegmentData {
+        if gone.is_empty() {
+            return self;
+        }
+        let mut renumbered = Vec::with_capacity(self.docs.len());
+        let mut next = 0u32;
+        for d in 0..self.docs.len() as u32 {
+            if gone.binary_search(&d).is_ok() {
+                renumbered.push(u32::MAX);
+            } else {
+                renumbered.push(next);
+                next += 1;
+            }
+        }
+        let kept = |d: u32| renumbered[d as usize] != u32::MAX;
+        let mut d = 0;
+        self.docs.retain(|_| {
+            d += 1;
+            kept(d - 1)
+        });
+        if !self.sample_sizes.is_empty() {
+            let mut d = 0;
+            self.sample_sizes.retain(|_| {
+                d += 1;
+                kept(d - 1)
+            });
+        }
+        // Renumbering keeps the documents' order, so every column stays sorted.
+        for band in &mut self.bands {
+            band.retain(|&(_, d)| kept(d));
+            band.iter_mut().for_each(|e| e.1 = renumbered[e.1 as usize]);
+        }
+        self.sketch.retain(|&(_, d, _)| kept(d));
+        self.sketch.iter_mut().for_each(|e| e.1 = renumbered[e.1 as usize]);
+        self.samples.retain(|&(_, d)| kept(d));
+        self.samples.iter_mut().for_each(|e| e.1 = renumbered[e.1 as usize]);
+        self
+    }
+
     /// Writes the segment to `path` atomically, one section at a time (only one section's bytes
     /// are held besides the segment). Returns the file's size.
     pub fn write(&self, path: &Path, params: &Params) -> Result<u64, Error> {

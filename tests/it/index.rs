@@ -287,6 +287,77 @@ fn adding_an_id_the_index_holds_is_refused_and_changes_nothing() {
     assert!(stdout(&wiredup(&["index", "info", s(&idx)], None)).contains("documents: 50"));
 }
 
+#[test]
+fn add_replace_hides_the_old_version_and_compact_drops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let docs = synthetic_corpus(60, 4);
+    write_corpus(&path("a.jsonl"), &docs);
+    let idx = path("idx");
+    // With --wrapped, so that dropping documents renumbers the samples too.
+    assert_eq!(
+        wiredup(&["index", "build", s(&idx), s(&path("a.jsonl")), "--wrapped", "-q"], None).status.code(),
+        Some(0)
+    );
+    let fresh = synthetic_corpus(3, 77);
+    let versions = [docs[5].1.clone(), fresh[0].1.clone(), fresh[1].1.clone()];
+    for (k, text) in versions.iter().enumerate() {
+        write_jsonl(&path(&format!("draft{k}.jsonl")), &[(&format!("draft{k}"), text)]);
+    }
+    // Which drafts match the indexed doc00005, as what.
+    let matches = |when: &str| -> Vec<Option<String>> {
+        (0..3)
+            .map(|k| {
+                let out = wiredup(
+                    &["check", "--index", s(&idx), s(&path(&format!("draft{k}.jsonl"))), "--format", "json"],
+                    None,
+                );
+                assert!(matches!(out.status.code(), Some(0 | 1)), "{when}: {}", stderr(&out));
+                let rows = json_lines(&out);
+                let hit = rows[0]["matches"].as_array().unwrap().iter().find(|m| m["id"] == "doc00005");
+                hit.map(|m| m["relation"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let dup = || Some("duplicate".to_string());
+    assert_eq!(matches("built"), [dup(), None, None]);
+
+    for (k, version) in versions.iter().enumerate().skip(1) {
+        let update = path(&format!("update{k}.jsonl"));
+        write_jsonl(&update, &[("doc00005", version), (&format!("extra{k}"), &fresh[2].1[k * 10..])]);
+        let out = wiredup(&["index", "add", s(&idx), s(&update), "--replace", "-q"], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).contains("(1 replacing indexed ones)"), "{}", stdout(&out));
+        let mut expected = [None, None, None];
+        expected[k] = dup();
+        assert_eq!(matches(&format!("version {k}")), expected, "only the latest version is matched");
+        let info: Value =
+            serde_json::from_str(&stdout(&wiredup(&["index", "info", s(&idx), "--format", "json"], None))).unwrap();
+        assert_eq!(
+            (info["documents"].as_u64(), info["replaced_documents"].as_u64()),
+            (Some(60 + k as u64), Some(k as u64))
+        );
+    }
+    assert!(stdout(&wiredup(&["index", "info", s(&idx)], None)).contains("documents: 62 (2 replaced ones still stored"));
+
+    let out = wiredup(&["index", "compact", s(&idx)], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info: Value =
+        serde_json::from_str(&stdout(&wiredup(&["index", "info", s(&idx), "--format", "json"], None))).unwrap();
+    assert_eq!((info["documents"].as_u64(), info["replaced_documents"].as_u64()), (Some(62), Some(0)));
+    assert_eq!(info["segments"].as_array().unwrap().len(), 1);
+    assert_eq!(matches("compacted"), [None, None, dup()]);
+    // Every other indexed document is still found, under its own id.
+    let copy = path("copy.jsonl");
+    write_jsonl(&copy, &[("copy", &docs[40].1)]);
+    let out = wiredup(&["check", "--index", s(&idx), s(&copy), "--format", "json", "--level", "copy"], None);
+    assert!(
+        json_lines(&out)[0]["matches"].as_array().unwrap().iter().any(|m| m["id"] == "doc00040"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// Builds a small index and returns (tempdir, index folder, a new document that copies one).
 fn small_index() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

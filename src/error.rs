@@ -79,6 +79,8 @@ pub enum IndexError {
     NotAFile { name: String, why: &'static str, advice: &'static str },
     #[error("{count} document id(s) already in the index, e.g. {example:?}; an index holds one document per id (`wiredup index add --replace` replaces them)")]
     DuplicateIds { count: usize, example: String },
+    #[error("{place}: this document has no id field, so its id {id:?} was made from its line number, and an indexed document has that id; --replace matches documents by id, so it was not replaced (nothing was written): give every document an id (--id-field names the field)")]
+    ReplaceWithoutId { place: String, id: String },
     #[error("{path}: archive document {id:?} changed since it was indexed ({what}); rebuild the index with `wiredup index build`")]
     ArchiveChanged { path: PathBuf, id: String, what: String },
     #[error("the index holds no story data (built with --level copy); check with --level copy, or rebuild it with --level story")]

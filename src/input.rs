@@ -54,6 +54,9 @@ pub struct Meta {
 #[derive(Debug)]
 pub struct Record<'a> {
     pub id: String,
+    /// The id was read from the input (a JSON id field, a text file's name), not made from a
+    /// line number.
+    pub id_given: bool,
     pub text: Cow<'a, str>,
     pub meta: Meta,
     pub location: Location,
@@ -397,6 +400,7 @@ impl Inputs {
                 }
                 Ok(Record {
                     id: source.name.clone(),
+                    id_given: true,
                     text: Cow::Borrowed(text),
                     meta: Meta::default(),
                     location: Location::Text { source: unit.source },
@@ -407,6 +411,7 @@ impl Inputs {
                 let at = |kind| Problem::new(&source.name, Some(unit.line), kind);
                 let text = std::str::from_utf8(bytes).map_err(|_| at(ProblemKind::InvalidUtf8))?;
                 let picked = parse_fields(text, &self.fields).map_err(at)?;
+                let id_given = picked.id.is_some();
                 let id = match picked.id {
                     Some(id) => id,
                     None if self.sources.len() == 1 => unit.line.to_string(),
@@ -414,6 +419,7 @@ impl Inputs {
                 };
                 Ok(Record {
                     id,
+                    id_given,
                     text: picked.text,
                     meta: picked.meta,
                     location: Location::Json {

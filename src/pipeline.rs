@@ -32,6 +32,8 @@ use crate::verify::{Overlap, Relation, Scored, Verifier};
 #[derive(Debug, Clone)]
 pub struct Doc {
     pub id: String,
+    /// The id was read from the input, not made from a line number ([`crate::input::Record::id_given`]).
+    pub id_given: bool,
     pub meta: Meta,
     pub location: Location,
     /// Line of the document in its file (0 for a whole text file).
@@ -147,9 +149,11 @@ enum Sketch {
     Story { keys: Vec<u64>, features: Vec<u64>, sketch: Sketched },
 }
 
-/// One document of a batch as the pool parsed and sketched it: (id, metadata, location, line,
-/// (text bytes, text hash), feature count, (sketch, sampled shingles)), or why it was skipped.
-type ParsedDoc = std::result::Result<(String, Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
+/// One document of a batch as the pool parsed and sketched it: ((id, whether the input gave
+/// it), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
+/// shingles)), or why it was skipped.
+type ParsedDoc =
+    std::result::Result<((String, bool), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
 
 /// A parsed batch waiting to be registered, in input order.
 struct Parsed {
@@ -447,13 +451,14 @@ impl Pipeline {
                     r.stats.sidecar_files.1.get_or_insert(name);
                 }
                 for item in parsed.docs {
-                    let (id, meta, location, line, (bytes, text_hash), features, (sketch, samples)) = match item {
-                        Ok(x) => x,
-                        Err(p) => {
-                            report(p, &mut r.problems)?;
-                            continue;
-                        }
-                    };
+                    let ((id, id_given), meta, location, line, (bytes, text_hash), features, (sketch, samples)) =
+                        match item {
+                            Ok(x) => x,
+                            Err(p) => {
+                                report(p, &mut r.problems)?;
+                                continue;
+                            }
+                        };
                     if let Some(&first) = seen.get(&id) {
                         let first = where_is(inputs, &r.docs[first as usize]);
                         let kind = ProblemKind::DuplicateId { id, first };
@@ -486,7 +491,17 @@ impl Pipeline {
                             r.sketches.push(&sketch);
                         }
                     }
-                    r.docs.push(Doc { id, meta, location, line, bytes, features: features as u32, date, text_hash });
+                    r.docs.push(Doc {
+                        id,
+                        id_given,
+                        meta,
+                        location,
+                        line,
+                        bytes,
+                        features: features as u32,
+                        date,
+                        text_hash,
+                    });
                     if key_budget.is_some_and(|budget| r.keys.len() * 8 >= budget) {
                         r.spill(bands)?;
                     }
@@ -513,7 +528,8 @@ impl Pipeline {
                         let (features, sketch) = self.sketch(&record.text, s);
                         let bytes = record.text.len() as u32;
                         let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
-                        Ok((record.id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
+                        let id = (record.id, record.id_given);
+                        Ok((id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
                     })
                     .collect()
             };

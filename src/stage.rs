@@ -395,6 +395,7 @@ impl Corpus {
         self.index.insert(row.id.clone(), self.docs.len() as u32);
         self.docs.push(Doc {
             id: row.id,
+            id_given: true,
             meta: Meta::default(),
             location: Location::Text { source },
             line,

@@ -638,6 +638,10 @@ pub fn add(
         if let Some(cands) = known.get(&hash(&doc.id)) {
             for &c in cands {
                 if index.doc(c)?.id == doc.id {
+                    if replace && !doc.id_given {
+                        let place = format!("{}:{}", inputs.source_name(doc.location), doc.line);
+                        return Err(IndexError::ReplaceWithoutId { place, id: doc.id.clone() }.into());
+                    }
                     duplicates.push(c);
                     example.get_or_insert_with(|| doc.id.clone());
                 }

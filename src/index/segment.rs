@@ -237,11 +237,13 @@ impl SegmentData {
         Ok(seg)
     }
 
-    /// One segment holding `parts` in order: documents renumbered, files shared by path,
-    /// document frequencies added up.
+    /// One segment holding `parts` in order: documents renumbered, files shared when they are
+    /// the same file as indexed (path, text field and size: a file changed between two segments,
+    /// such as an article replaced with `add --replace`, stays two entries, each checked against
+    /// its own size), document frequencies added up.
     pub fn merge(parts: Vec<SegmentData>) -> SegmentData {
         let mut out = SegmentData::default();
-        let mut file_of: ahash::AHashMap<(PathBuf, String), u32> = ahash::AHashMap::new();
+        let mut file_of: ahash::AHashMap<(PathBuf, String, u64), u32> = ahash::AHashMap::new();
         let mut df: Vec<(u64, u32)> = Vec::new();
         for part in parts {
             let base = out.docs.len() as u32;
@@ -249,7 +251,7 @@ impl SegmentData {
                 .files
                 .into_iter()
                 .map(|f| {
-                    *file_of.entry((f.path.clone(), f.text_field.clone())).or_insert_with(|| {
+                    *file_of.entry((f.path.clone(), f.text_field.clone(), f.size)).or_insert_with(|| {
                         out.files.push(f);
                         (out.files.len() - 1) as u32
                     })
@@ -302,6 +304,21 @@ impl SegmentData {
             d += 1;
             kept(d - 1)
         });
+        // Files no kept document lives in are dropped (a replaced article's file has changed).
+        let mut used = vec![false; self.files.len()];
+        self.docs.iter().for_each(|doc| used[doc.file as usize] = true);
+        let mut file_no = Vec::with_capacity(used.len());
+        let mut next = 0u32;
+        for &u in &used {
+            file_no.push(next);
+            next += u32::from(u);
+        }
+        let mut f = 0;
+        self.files.retain(|_| {
+            f += 1;
+            used[f - 1]
+        });
+        self.docs.iter_mut().for_each(|doc| doc.file = file_no[doc.file as usize]);
         if !self.sample_sizes.is_empty() {
             let mut d = 0;
             self.sample_sizes.retain(|_| {

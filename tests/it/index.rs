@@ -356,6 +356,43 @@ fn add_replace_hides_the_old_version_and_compact_drops_it() {
         "{}",
         stdout(&out)
     );
+
+    // An id made from a line number replaces nothing: it only matches an indexed id by chance.
+    let by_line = path("by-line.jsonl");
+    std::fs::write(&by_line, "{\"text\": \"a note with no id at all\"}\n").unwrap();
+    let lined = path("lined");
+    assert_eq!(wiredup(&["index", "build", s(&lined), s(&by_line), "-q"], None).status.code(), Some(0));
+    let out = wiredup(&["index", "add", s(&lined), s(&by_line), "--replace", "-q"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("by-line.jsonl:1: this document has no id field"), "{}", stderr(&out));
+    let info: Value =
+        serde_json::from_str(&stdout(&wiredup(&["index", "info", s(&lined), "--format", "json"], None))).unwrap();
+    assert_eq!((info["documents"].as_u64(), info["replaced_documents"].as_u64()), (Some(1), Some(0)));
+}
+
+#[test]
+fn a_text_file_changed_in_place_and_added_with_replace_is_checked_against_its_new_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.md"), dir.path().join("b.md"));
+    let docs = synthetic_corpus(3, 8);
+    std::fs::write(&a, &docs[0].1).unwrap();
+    std::fs::write(&b, &docs[1].1).unwrap();
+    let idx = dir.path().join("idx");
+    assert_eq!(wiredup(&["index", "build", s(&idx), s(&a), s(&b), "-q"], None).status.code(), Some(0));
+    // The article is corrected in place (another length), then added again under the same id.
+    std::fs::write(&a, format!("{} A correction was appended.", docs[2].1)).unwrap();
+    let out = wiredup(&["index", "add", s(&idx), s(&a), "--replace", "-q"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let draft = dir.path().join("draft.jsonl");
+    write_jsonl(&draft, &[("draft", &docs[2].1)]);
+    for round in ["added", "compacted"] {
+        let out = wiredup(&["check", "--index", s(&idx), s(&draft), "--format", "json", "--level", "copy"], None);
+        assert_eq!(out.status.code(), Some(1), "{round}: {}", stderr(&out));
+        let rows = json_lines(&out);
+        assert_eq!(rows[0]["matches"][0]["id"], s(&a), "{round}: {}", rows[0]);
+        let out = wiredup(&["index", "compact", s(&idx)], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
 }
 
 /// Builds a small index and returns (tempdir, index folder, a new document that copies one).

@@ -34,8 +34,17 @@ pub(crate) fn round4(x: f64) -> f64 {
 }
 
 /// Writes `path` atomically: into a temporary file beside it, flushed and synced, then renamed
-/// over the target. A failed or interrupted run leaves any earlier file untouched.
+/// over the target. A failed or interrupted run leaves any earlier file untouched. A `path`
+/// that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is written
+/// to in place: renaming over it would replace the device or pipe with a file.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+        let mut out = BufWriter::new(file);
+        write(&mut out).map_err(|e| Error::io(path, e))?;
+        out.flush().map_err(|e| Error::io(path, e))?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -72,4 +81,36 @@ pub fn check_not_input<'a>(output: &Path, mut inputs: impl Iterator<Item = &'a P
         return Err(Error::OutputIsInput { path: output.to_path_buf() });
     }
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileTypeExt;
+
+    #[test]
+    fn a_named_pipe_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, |w| w.write_all(b"pairs\n")).unwrap();
+        // Checked before joining: had the pipe been renamed over, the reader would wait forever.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced");
+        assert_eq!(reader.join().unwrap(), "pairs\n");
+    }
+
+    #[test]
+    fn a_regular_file_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::fs::write(&path, "an older and longer output\n").unwrap();
+        write_atomic(&path, |w| w.write_all(b"new\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["out.jsonl"], "no temporary file is left");
+    }
 }

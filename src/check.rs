@@ -171,11 +171,10 @@ pub fn check(
                 // Per indexed document: samples shared with this one, and its own count.
                 let mut shared: ahash::AHashMap<u32, (u32, u32)> = ahash::AHashMap::new();
                 for &sample in own_samples[d] {
-                    if index.sample_bucket(sample) > crate::config::WRAPPED_MAX_BUCKET {
+                    let count = |a, size| shared.entry(a).or_insert((0, size)).0 += 1;
+                    if !index.sample_hits(sample, crate::config::WRAPPED_MAX_BUCKET, count)? {
                         wrapped_oversized += 1;
-                        continue;
                     }
-                    index.sample_hits(sample, |a, size| shared.entry(a).or_insert((0, size)).0 += 1)?;
                 }
                 let mine = samples.sizes()[d];
                 hits.extend(
@@ -185,10 +184,10 @@ pub fn check(
                         .map(|(a, _)| a),
                 );
             }
-            let wrapped = hits.len() - before;
+            let from_samples = hits.len() - before;
             hits.sort_unstable();
             hits.dedup();
-            Ok(Found { hits, oversized, wrapped, wrapped_oversized })
+            Ok(Found { hits, oversized, wrapped: from_samples, wrapped_oversized })
         })
         .collect::<Result<_>>()?;
     drop(own_samples);

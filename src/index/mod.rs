@@ -294,24 +294,23 @@ impl Index {
         self.params.wrapped
     }
 
-    /// Number of indexed documents holding sampled shingle `sample` (its top 32 bits; replaced
-    /// documents included).
-    pub fn sample_bucket(&self, sample: u64) -> usize {
-        self.segments.iter().map(|s| s.sample_hits(segment::short(sample)).len()).sum()
-    }
-
     /// Calls `f(document, its distinct samples)` for every indexed document holding sampled
-    /// shingle `sample` (its top 32 bits).
-    pub fn sample_hits(&self, sample: u64, mut f: impl FnMut(u32, u32)) -> Result<()> {
-        for (seg, &base) in self.segments.iter().zip(&self.bases) {
-            for i in seg.sample_hits(segment::short(sample)) {
+    /// shingle `sample` (its top 32 bits), unless more than `max` documents hold it (replaced
+    /// ones included): then returns `false` and calls nothing.
+    pub fn sample_hits(&self, sample: u64, max: usize, mut f: impl FnMut(u32, u32)) -> Result<bool> {
+        let hits: Vec<_> = self.segments.iter().map(|s| s.sample_hits(segment::short(sample))).collect();
+        if hits.iter().map(|r| r.len()).sum::<usize>() > max {
+            return Ok(false);
+        }
+        for ((seg, &base), hits) in self.segments.iter().zip(&self.bases).zip(hits) {
+            for i in hits {
                 let d = seg.sample_doc(i)?;
                 if !self.replaced[(base + d) as usize] {
                     f(base + d, seg.sample_size(d));
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Indexed documents holding story feature `feature`, as far as the index counted them:

@@ -299,11 +299,10 @@ impl SegmentData {
             }
         }
         let kept = |d: u32| renumbered[d as usize] != u32::MAX;
-        let mut d = 0;
-        self.docs.retain(|_| {
-            d += 1;
-            kept(d - 1)
-        });
+        retain_by_index(&mut self.docs, |d| kept(d as u32));
+        if !self.sample_sizes.is_empty() {
+            retain_by_index(&mut self.sample_sizes, |d| kept(d as u32));
+        }
         // Files no kept document lives in are dropped (a replaced article's file has changed).
         let mut used = vec![false; self.files.len()];
         self.docs.iter().for_each(|doc| used[doc.file as usize] = true);
@@ -313,19 +312,8 @@ impl SegmentData {
             file_no.push(next);
             next += u32::from(u);
         }
-        let mut f = 0;
-        self.files.retain(|_| {
-            f += 1;
-            used[f - 1]
-        });
+        retain_by_index(&mut self.files, |f| used[f]);
         self.docs.iter_mut().for_each(|doc| doc.file = file_no[doc.file as usize]);
-        if !self.sample_sizes.is_empty() {
-            let mut d = 0;
-            self.sample_sizes.retain(|_| {
-                d += 1;
-                kept(d - 1)
-            });
-        }
         // Renumbering keeps the documents' order, so every column stays sorted.
         for band in &mut self.bands {
             band.retain(|&(_, d)| kept(d));
@@ -442,6 +430,15 @@ impl SegmentData {
         }
         out
     }
+}
+
+/// Keeps the elements of `v` whose index `keep` accepts, in order.
+fn retain_by_index<T>(v: &mut Vec<T>, keep: impl Fn(usize) -> bool) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        keep(i - 1)
+    });
 }
 
 /// The bytes of a segment: mapped from its file, or owned.

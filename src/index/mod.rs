@@ -129,7 +129,6 @@ pub struct Index {
     docs: usize,
     /// Per global document number: replaced by a later `add --replace`.
     replaced: Vec<bool>,
-    replaced_count: usize,
 }
 
 impl Index {
@@ -148,6 +147,13 @@ impl Index {
                     return Err(IndexError::Corrupt {
                         path,
                         what: "its parameters differ from the manifest's (a segment from another index?)".into(),
+                    }
+                    .into());
+                }
+                if s.replaced.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(IndexError::Corrupt {
+                        path,
+                        what: "the manifest's replaced documents are not sorted".into(),
                     }
                     .into());
                 }
@@ -210,8 +216,7 @@ impl Index {
                 replaced[(base + d) as usize] = true;
             }
         }
-        let replaced_count = replaced.iter().filter(|&&r| r).count();
-        Index { dir, params, manifest, segments, bases, docs, replaced, replaced_count }
+        Index { dir, params, manifest, segments, bases, docs, replaced }
     }
 
     /// Documents the index stores, replaced ones included (global numbers run below this).
@@ -221,12 +226,12 @@ impl Index {
 
     /// Documents lookups can return: [`Index::len`] less the replaced ones.
     pub fn live(&self) -> usize {
-        self.docs - self.replaced_count
+        self.docs - self.replaced()
     }
 
     /// Documents replaced by a later `add --replace`, until `compact` drops them.
     pub fn replaced(&self) -> usize {
-        self.replaced_count
+        self.manifest.segments.iter().map(|s| s.replaced.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -83,6 +83,8 @@ pub struct CheckStats {
     pub wrapped_candidates: (usize, usize),
     /// Sampled shingles of new documents skipped as too common (see [`lsh::contained_candidates`]).
     pub wrapped_oversized: usize,
+    /// JSONL files in the folders given that hold no documents (no text field), and one example.
+    pub sidecar_files: (usize, Option<String>),
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -129,7 +131,12 @@ pub fn check(
         return Err(IndexError::NoStory.into());
     }
     let mut signed = pipeline.read(inputs, observer)?;
-    let mut stats = CheckStats { docs: signed.docs.len(), indexed_docs: index.live(), ..CheckStats::default() };
+    let mut stats = CheckStats {
+        docs: signed.docs.len(),
+        indexed_docs: index.live(),
+        sidecar_files: signed.stats.sidecar_files.clone(),
+        ..CheckStats::default()
+    };
     stats.timings = signed.stats.timings.clone();
     let n = signed.docs.len();
     let bands = config.lsh.bands;
@@ -137,6 +144,7 @@ pub fn check(
     observer.stage("candidates");
     let started = Instant::now();
     let min_dot = (config.story.floor * story::SKETCH_VOTE) as f32;
+    let dot_threshold = story::dot_threshold(min_dot as f64);
     // Sampled shingles: looked up when the index keeps them (it was built with --wrapped, and
     // `pipeline` signs with its parameters).
     let samples = std::mem::take(&mut signed.samples);
@@ -156,15 +164,16 @@ pub fn check(
                 }
             }
             if story {
-                let mut dot: ahash::AHashMap<u32, f32> = ahash::AHashMap::new();
+                // The sums of `lsh::weighted_candidates`.
+                let mut dot: ahash::AHashMap<u32, u64> = ahash::AHashMap::new();
                 let (hashes, weights) = signed.sketches.get(d);
                 for (&h, &w) in hashes.iter().zip(weights) {
                     if index.sketch_bucket(h) > config.story.max_bucket {
                         continue;
                     }
-                    index.sketch_hits(h, |a, wa| *dot.entry(a).or_default() += w * wa)?;
+                    index.sketch_hits(h, |a, wa| *dot.entry(a).or_default() += w as u64 * wa as u64)?;
                 }
-                hits.extend(dot.into_iter().filter(|&(_, s)| s >= min_dot).map(|(a, _)| a));
+                hits.extend(dot.into_iter().filter(|&(_, s)| s >= dot_threshold).map(|(a, _)| a));
             }
             let before = hits.len();
             if wrapped {

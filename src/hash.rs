@@ -3,6 +3,14 @@
 /// 2^64 / golden ratio: an odd constant that spreads consecutive integers.
 pub(crate) const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// The top 32 bits of a 64-bit key (a band key, sketch feature or sampled shingle) as candidate
+/// generation and an index keep it: two keys that agree on them at worst add a candidate that
+/// verification then drops.
+#[inline]
+pub fn short(key: u64) -> u32 {
+    (key >> 32) as u32
+}
+
 /// splitmix64's finalizer: a bijective mix of 64 bits (every output bit depends on every input
 /// bit), so distinct inputs never collide.
 #[inline]

@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
-use crate::story::{Counts, Sketches};
+use crate::story::{self, Counts, Sketches};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,19 +157,19 @@ pub(crate) fn merge_bands(per_band: Vec<(Vec<Candidate>, usize)>) -> (Vec<Candid
     (all, stats)
 }
 
-/// One story sketch entry: feature `h` of document `d`, with weight `w`.
+/// One story sketch entry: (short) feature `h` of document `d`, with (quantized) weight `w`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
-    h: u64,
+    h: u32,
     d: u32,
-    w: f32,
+    w: u16,
 }
 
 /// Entries are partitioned by the top `PART_BITS` bits of their feature.
 const PART_BITS: u32 = 12;
 
-fn part(h: u64) -> usize {
-    (h >> (64 - PART_BITS)) as usize
+fn part(h: u32) -> usize {
+    (h >> (32 - PART_BITS)) as usize
 }
 
 /// The sketch entries of the features in 2 to `max_bucket` sketches (the buckets that make
@@ -200,9 +200,9 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
             let mut counts = Counts::default();
             for ((hashes, _), &(lo, hi)) in sketches.iter().zip(&stretch) {
                 for &h in &hashes[lo as usize..hi as usize] {
-                    match counts.get_mut(h) {
+                    match counts.get_mut(h as u64) {
                         Some(n) => *n += 1,
-                        None => counts.insert(h, 1),
+                        None => counts.insert(h as u64, 1),
                     }
                 }
             }
@@ -211,13 +211,14 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
             for (d, ((hashes, weights), &(lo, hi))) in sketches.iter().zip(&stretch).enumerate() {
                 let (lo, hi) = (lo as usize, hi as usize);
                 for (&h, &w) in hashes[lo..hi].iter().zip(&weights[lo..hi]) {
-                    let n = counts.get(h).unwrap_or(0) as usize;
+                    let n = counts.get(h as u64).unwrap_or(0) as usize;
                     if n > 1 && n <= max_bucket {
                         kept.push(Entry { h, d: d as u32, w });
                     }
                 }
             }
-            // (feature, document) pairs are distinct: a sketch lists a feature once.
+            // (feature, document) pairs repeat only where two features of a sketch share their
+            // short form; such entries are kept, in either order (their sums do not depend on it).
             kept.sort_unstable_by_key(|e| (e.h, e.d));
             (kept, oversized)
         })
@@ -239,20 +240,18 @@ fn part_groups() -> Vec<usize> {
 }
 
 /// Story-level candidates from weighted sketches (`sketches[d]`: document d's (feature, weight)
-/// pairs, sorted by feature and distinct, as [`crate::story::background_sketch`] makes them). Each feature
-/// is a bucket; a pair of documents is a candidate when the weight products of the buckets they
-/// share sum to at least `min_dot` (a lower bound of their cosine, so a pair sharing one
-/// incidental rare word is not). Buckets of more than `max_bucket` documents (features too
-/// common to tell stories apart; enumerating them costs the square of their size) are left out
-/// and counted in the statistics. Pairs are sorted and distinct; the result is the same at any
-/// thread count.
-///
-/// The sum is the one of the straightforward method (for each document, the products with
-/// every later document of each of its buckets, in feature order, sorted by document, each run
-/// summed in f32): see `Shared` for how it is found without that sort.
+/// pairs, sorted by feature, as [`crate::story::background_sketch`] makes them). Each feature is
+/// a bucket; a pair of documents is a candidate when the products of their weights in the
+/// buckets they share sum to at least `min_dot` (a lower bound of their cosine, so a pair
+/// sharing one incidental rare word is not). Weights are quantized and the sums are of
+/// integers ([`story::dot_threshold`]): exact, whatever the order. Buckets of more than
+/// `max_bucket` documents (features too common to tell stories apart; enumerating them costs
+/// the square of their size) are left out and counted in the statistics. Pairs are sorted and
+/// distinct; the result is the same at any thread count.
 pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize) -> (Vec<Candidate>, CandidateStats) {
     let n = sketches.len();
-    debug_assert!(sketches.iter().all(|(h, _)| h.windows(2).all(|w| w[0] < w[1])), "sketches sorted and distinct");
+    debug_assert!(sketches.iter().all(|(h, _)| h.is_sorted()), "sketches sorted");
+    let threshold = story::dot_threshold(min_dot as f64);
     let (entries, oversized_buckets) = linked_entries(sketches, max_bucket);
     assert!(entries.len() < u32::MAX as usize, "{} linked sketch entries do not fit u32 indices", entries.len());
 
@@ -267,7 +266,7 @@ pub fn weighted_candidates(sketches: &Sketches, min_dot: f32, max_bucket: usize)
         .with_min_len(64)
         .map_init(
             || Pooled::take(&pool, || Shared::new(n)),
-            |shared, a| shared.get().candidates_of(&buckets, a, min_dot),
+            |shared, a| shared.get().candidates_of(&buckets, a, threshold),
         )
         .flat_map_iter(|bs| bs.into_iter())
         .collect();
@@ -313,14 +312,14 @@ struct Buckets<'a> {
     entries: &'a [Entry],
     /// Per document (`starts[d]..starts[d + 1]`), in feature order: (weight, start, end), the
     /// entries after the document's in the bucket being `entries[start..end]`.
-    member: &'a [(f32, u32, u32)],
+    member: &'a [(u16, u32, u32)],
     starts: &'a [u32],
 }
 
 impl Buckets<'_> {
     /// Document `a`'s weights and the (document, weight) entries after it in each of its
     /// buckets, in feature order.
-    fn of(&self, a: u32) -> impl Iterator<Item = (f32, &[Entry])> {
+    fn of(&self, a: u32) -> impl Iterator<Item = (u16, &[Entry])> {
         let a = a as usize;
         self.member[self.starts[a] as usize..self.starts[a + 1] as usize]
             .iter()
@@ -355,83 +354,45 @@ impl<T> Drop for Pooled<'_, T> {
     }
 }
 
-/// One thread's accumulator of shared weight: per later document b, the f64 sum of the products
-/// with b, the sum of their magnitudes and how many there are.
-///
-/// The f32 sum of m terms, in any order, is within (m - 1) 2^-24 (1 + O(2^-24)) of the exact sum
-/// times the sum of magnitudes; the f64 sum within m 2^-53 of it. So when the f64 sum is further
-/// than m 2^-23 times the magnitudes from `min_dot`, the f32 sum in the order of the
-/// straightforward method is on the same side of `min_dot`; when it is not (rare), that document
-/// is done the straightforward way, exactly.
+/// One thread's accumulator of shared weight: per document, the sum of the products of its
+/// weights with the document being done (0: none yet), and the documents touched.
 struct Shared {
-    slots: Vec<Slot>,
+    sums: Vec<u64>,
     touched: Vec<u32>,
-    exact: Vec<(u32, f32)>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    sum: f64,
-    magnitude: f64,
-    terms: u32,
 }
 
 impl Shared {
     fn new(docs: usize) -> Self {
-        Shared { slots: vec![Slot::default(); docs], touched: Vec::new(), exact: Vec::new() }
+        Shared { sums: vec![0; docs], touched: Vec::new() }
     }
 
-    /// Document `a`'s candidates (a, b), b > a, in order of b.
-    fn candidates_of(&mut self, buckets: &Buckets, a: u32, min_dot: f32) -> Vec<Candidate> {
+    /// Document `a`'s candidates (a, b), b > a, in order of b: those whose products with `a`
+    /// sum to at least `threshold`.
+    fn candidates_of(&mut self, buckets: &Buckets, a: u32, threshold: u64) -> Vec<Candidate> {
         for (wa, after) in buckets.of(a) {
             for &Entry { d: b, w: wb, .. } in after {
-                // Always true when the sketch's features are distinct.
+                // False only for a second entry of `a` in one bucket (two features of its sketch
+                // with one short form).
                 if b > a {
-                    let t = (wa * wb) as f64;
-                    let slot = &mut self.slots[b as usize];
-                    if slot.terms == 0 {
+                    // Never 0: weights are at least 1.
+                    let t = wa as u64 * wb as u64;
+                    let sum = &mut self.sums[b as usize];
+                    if *sum == 0 {
                         self.touched.push(b);
                     }
-                    slot.sum += t;
-                    slot.magnitude += t.abs();
-                    slot.terms += 1;
+                    *sum += t;
                 }
             }
         }
-        let mut out = Vec::new();
-        let mut undecided = false;
+        let mut out: Vec<Candidate> = Vec::new();
         for &b in &self.touched {
-            let slot = std::mem::take(&mut self.slots[b as usize]);
-            let margin = slot.terms as f64 * f64::powi(2.0, -23) * slot.magnitude;
-            let over = slot.sum - min_dot as f64;
-            if over > margin {
+            if std::mem::take(&mut self.sums[b as usize]) >= threshold {
                 out.push(Candidate { a, b });
-            } else if over.partial_cmp(&-margin) != Some(std::cmp::Ordering::Less) {
-                // Too close to call (or not a number): the straightforward way decides.
-                undecided = true;
             }
         }
         self.touched.clear();
-        if undecided {
-            return self.exactly(buckets, a, min_dot);
-        }
         out.sort_unstable();
         out
-    }
-
-    /// [`Shared::candidates_of`] the straightforward way: every product, sorted by document, each
-    /// document's products summed in f32 in that order.
-    fn exactly(&mut self, buckets: &Buckets, a: u32, min_dot: f32) -> Vec<Candidate> {
-        let acc = &mut self.exact;
-        acc.clear();
-        for (wa, after) in buckets.of(a) {
-            acc.extend(after.iter().filter(|x| x.d > a).map(|x| (x.d, wa * x.w)));
-        }
-        acc.sort_unstable_by_key(|x| x.0);
-        acc.chunk_by(|x, y| x.0 == y.0)
-            .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
-            .map(|run| Candidate { a, b: run[0].0 })
-            .collect()
     }
 }
 
@@ -620,7 +581,7 @@ pub fn union(x: &[Candidate], y: &[Candidate]) -> Vec<Candidate> {
 mod tests {
     use super::*;
     use crate::minhash::MinHasher;
-    use crate::story::Sketched;
+    use crate::story::{dot_threshold, quantize, Sketched};
     use std::collections::BTreeSet;
 
     #[test]
@@ -665,9 +626,10 @@ mod tests {
             vec![(1, 0.5), (2, 0.5), (3, 0.1)],
             vec![(1, 0.4), (2, 0.3), (9, 0.5)], // shares 1 and 2 with doc 0: 0.2 + 0.15
             vec![(3, 0.1), (8, 0.9)],           // shares 3 with doc 0 only: 0.01
-            vec![(9, 0.5), (7, 0.5)],           // shares 9 with doc 1: 0.25
+            vec![(7, 0.5), (9, 0.5)],           // shares 9 with doc 1: 0.25
         ];
-        let sketches: Sketches = sketches.into_iter().collect();
+        let sketches: Sketches =
+            sketches.into_iter().map(|s| s.into_iter().map(|(h, w)| (h, quantize(w))).collect::<Sketched>()).collect();
         let (c, stats) = weighted_candidates(&sketches, 0.02, 100);
         assert_eq!(c, vec![Candidate { a: 0, b: 1 }, Candidate { a: 1, b: 3 }]);
         assert_eq!(stats.oversized_buckets, 0);
@@ -683,9 +645,10 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let sketches: Vec<Vec<(u64, f32)>> = (0..300)
+        let sketches: Vec<Sketched> = (0..300)
             .map(|_| {
-                let mut s: Vec<(u64, f32)> = (0..20).map(|_| (next() % 400, (next() % 1000) as f32 / 4000.0)).collect();
+                let mut s: Sketched =
+                    (0..20).map(|_| ((next() % 400) as u32, quantize((next() % 1000) as f32 / 4000.0))).collect();
                 s.sort_by_key(|p| p.0);
                 s.dedup_by_key(|p| p.0);
                 s
@@ -695,7 +658,13 @@ mod tests {
         let mut brute = Vec::new();
         for a in 0..300u32 {
             for b in a + 1..300 {
-                if crate::story::cosine(&sketches[a as usize], &sketches[b as usize]) >= 0.05 {
+                let dot: u64 = sketches[a as usize]
+                    .iter()
+                    .flat_map(|&(h, wa)| {
+                        sketches[b as usize].iter().filter(move |e| e.0 == h).map(move |e| wa as u64 * e.1 as u64)
+                    })
+                    .sum();
+                if dot >= dot_threshold(0.05f32 as f64) {
                     brute.push(Candidate { a, b });
                 }
             }
@@ -707,12 +676,12 @@ mod tests {
     /// The straightforward method [`weighted_candidates`] promises to equal: all entries sorted
     /// at once, each document's buckets listed, its products sorted by document and summed.
     fn weighted_candidates_naive(sketches: &[Sketched], min_dot: f32, max_bucket: usize) -> Vec<Candidate> {
-        let mut entries: Vec<(u64, u32, f32)> = Vec::new();
+        let mut entries: Vec<(u32, u32, u16)> = Vec::new();
         for (d, s) in sketches.iter().enumerate() {
             entries.extend(s.iter().map(|&(h, w)| (h, d as u32, w)));
         }
         entries.sort_by_key(|x| (x.0, x.1));
-        let mut member_of: Vec<Vec<(usize, usize, f32)>> = vec![Vec::new(); sketches.len()];
+        let mut member_of: Vec<Vec<(usize, usize, u16)>> = vec![Vec::new(); sketches.len()];
         let mut start = 0;
         for run in entries.chunk_by(|x, y| x.0 == y.0) {
             let end = start + run.len();
@@ -723,14 +692,14 @@ mod tests {
         }
         let mut pairs = Vec::new();
         for a in 0..sketches.len() as u32 {
-            let mut acc: Vec<(u32, f32)> = Vec::new();
+            let mut acc: Vec<(u32, u64)> = Vec::new();
             for &(s, e, wa) in &member_of[a as usize] {
-                acc.extend(entries[s..e].iter().filter(|x| x.1 > a).map(|x| (x.1, wa * x.2)));
+                acc.extend(entries[s..e].iter().filter(|x| x.1 > a).map(|x| (x.1, wa as u64 * x.2 as u64)));
             }
             acc.sort_unstable_by_key(|x| x.0);
             pairs.extend(
                 acc.chunk_by(|x, y| x.0 == y.0)
-                    .filter(|run| run.iter().map(|x| x.1).sum::<f32>() >= min_dot)
+                    .filter(|run| run.iter().map(|x| x.1).sum::<u64>() >= dot_threshold(min_dot as f64))
                     .map(|run| Candidate { a, b: run[0].0 }),
             );
         }
@@ -751,12 +720,12 @@ mod tests {
         for (seed, docs, features, vocabulary) in [(1, 50, 10, 60), (2, 400, 30, 500), (3, 2000, 40, 5000)] {
             let mut next = xorshift(seed * 7919);
             // Feature hashes spread over all partitions; weights from a few values, so that many
-            // sums land exactly on the threshold (the undecided case) and some near it.
-            let spread = |f: u64| f.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            // sums land on the threshold or near it.
+            let spread = |f: u64| crate::hash::short(f.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let sketches: Vec<Sketched> = (0..docs)
                 .map(|_| {
                     let mut s: Sketched = (0..1 + next() % features)
-                        .map(|_| (spread(next() % vocabulary), [0.1f32, 0.2, 0.3, 0.05][next() as usize % 4]))
+                        .map(|_| (spread(next() % vocabulary), quantize([0.1f32, 0.2, 0.3, 0.05][next() as usize % 4])))
                         .collect();
                     s.sort_by_key(|p| p.0);
                     s.dedup_by_key(|p| p.0);
@@ -778,24 +747,25 @@ mod tests {
         // Feature counts from 1 to about 30 sketches, spread over all partitions.
         let sketches: Vec<Sketched> = (0..3000)
             .map(|_| {
-                let mut s: Sketched = (0..next() % 50).map(|_| (next() % 20_000 * (u64::MAX / 20_000), 0.5)).collect();
+                let mut s: Sketched =
+                    (0..next() % 50).map(|_| ((next() % 20_000) as u32 * (u32::MAX / 20_000), 32768)).collect();
                 s.sort_by_key(|p| p.0);
                 s.dedup_by_key(|p| p.0);
                 s
             })
             .collect();
-        let mut all: Vec<(u64, u32)> = Vec::new();
+        let mut all: Vec<(u32, u32)> = Vec::new();
         for (d, s) in sketches.iter().enumerate() {
             all.extend(s.iter().map(|&(h, _)| (h, d as u32)));
         }
         all.sort_unstable();
         for max_bucket in [0, 1, 2, 5, 12, 10_000] {
-            let runs: Vec<&[(u64, u32)]> = all.chunk_by(|x, y| x.0 == y.0).collect();
-            let expected: Vec<(u64, u32)> =
+            let runs: Vec<&[(u32, u32)]> = all.chunk_by(|x, y| x.0 == y.0).collect();
+            let expected: Vec<(u32, u32)> =
                 runs.iter().filter(|r| r.len() > 1 && r.len() <= max_bucket).flat_map(|r| r.iter().copied()).collect();
             let oversized = runs.iter().filter(|r| r.len() > max_bucket).count();
             let (entries, got_oversized) = linked_entries(&sketches.iter().collect(), max_bucket);
-            let got: Vec<(u64, u32)> = entries.iter().map(|e| (e.h, e.d)).collect();
+            let got: Vec<(u32, u32)> = entries.iter().map(|e| (e.h, e.d)).collect();
             assert_eq!(got, expected, "max_bucket {max_bucket}");
             assert_eq!(got_oversized, oversized, "max_bucket {max_bucket}");
         }

@@ -73,10 +73,16 @@ impl MinHasher {
     /// all-`u32::MAX` values; callers should not compare empty sets.
     pub fn sign(&self, items: &[u64]) -> Signature {
         let mut mins = vec![EMPTY; self.k];
-        let bases: Vec<u64> = items.iter().map(|&x| self.base(x)).collect();
+        let mut bases: Vec<u64> = items.iter().map(|&x| self.base(x)).collect();
         let mut round = 0;
         // Values grow with the round, so a plain minimum keeps each bin's first-round value.
         while round < MAX_ROUNDS && !bases.is_empty() && (round == 0 || mins.contains(&EMPTY)) {
+            if round == 1 {
+                // Bins are left empty: few distinct items, maybe many repeats (a text of one
+                // phrase over and over), which later rounds need not draw again.
+                bases.sort_unstable();
+                bases.dedup();
+            }
             for &b in &bases {
                 let (bin, value) = self.draw(b, round);
                 mins[bin] = mins[bin].min(value);
@@ -146,6 +152,24 @@ mod tests {
             for n in [0, 1, 2, 5, 31, 128, 1000] {
                 let set = lcg_set(n as u64 + k as u64, n);
                 assert_eq!(h.sign(&set), h.sign_naive(&set), "k={k} n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn repeats_change_nothing_even_when_bins_are_left_empty() {
+        // Few distinct items repeated many times (a text of one phrase over and over): later
+        // rounds draw each distinct item once.
+        for k in [7, 128, 4096] {
+            let h = MinHasher::new(k, 5);
+            for distinct in [1usize, 3, 40] {
+                let set = lcg_set(distinct as u64, distinct);
+                let repeated: Vec<u64> = (0..20_000).map(|i| set[(i * 7 + i / 3) % distinct]).collect();
+                let sig = h.sign(&repeated);
+                assert_eq!(sig, h.sign(&set), "k={k} distinct={distinct}");
+                if k <= 128 {
+                    assert_eq!(sig, h.sign_naive(&set), "k={k} distinct={distinct}");
+                }
             }
         }
     }

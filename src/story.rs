@@ -12,7 +12,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::hash::{mix, GOLDEN};
+use crate::hash::{mix, short, GOLDEN};
 use crate::normalize::{hash_ascii_word, hash_word};
 
 /// Seed of story feature hashes. Fixed: part of the stored-signature format.
@@ -1275,16 +1275,35 @@ pub const SKETCH_VOTE: f64 = 0.2;
 /// common to tell stories apart, and a bucket costs the square of its size.
 pub const DEFAULT_MAX_BUCKET: usize = 100;
 
-/// A story sketch: (feature hash, weight in the unit vector), sorted by hash.
-pub type Sketched = Vec<(u64, f32)>;
+/// A story sketch: ([`short`] feature, [`quantize`]d weight in the unit vector), sorted by
+/// feature (two features of one sketch may share a short form; both are kept).
+pub type Sketched = Vec<(u32, u16)>;
 
-/// Entries of one [`Sketches`] chunk (12 MiB of them).
+/// A sketch weight (0..1) as kept: in 65535ths, and never 0, so that every shared feature adds
+/// to a pair's sum. Sums of products of these are integers: exact, in any order.
+#[inline]
+pub fn quantize(w: f32) -> u16 {
+    ((w.clamp(0.0, 1.0) * 65535.0).round() as u16).max(1)
+}
+
+/// The weight a [`quantize`]d one stands for.
+pub fn dequantize(q: u16) -> f32 {
+    q as f32 / 65535.0
+}
+
+/// The least sum of products of [`quantize`]d weights that reaches `min_dot` (a sum of
+/// products of the weights they stand for).
+pub fn dot_threshold(min_dot: f64) -> u64 {
+    (min_dot.max(0.0) * 65535.0 * 65535.0).ceil() as u64
+}
+
+/// Entries of one [`Sketches`] chunk (6 MiB of them).
 const SKETCH_CHUNK: usize = 1 << 20;
 
-/// Many documents' sketches, document after document: the hashes and weights end to end in
-/// chunks of at most 2^20 entries (a sketch never straddles two), 12 bytes an
-/// entry. A `Vec` per document would take 16 (a `(u64, f32)` is padded), plus the vector and
-/// the allocator's rounding, and a flat pair of vectors would copy everything as it grows.
+/// Many documents' sketches, document after document: the features and weights end to end in
+/// chunks of at most 2^20 entries (a sketch never straddles two), 6 bytes an entry. A `Vec`
+/// per document would take 8 (a `(u32, u16)` is padded), plus the vector and the allocator's
+/// rounding, and a flat pair of vectors would copy everything as it grows.
 #[derive(Debug, Default, Clone)]
 pub struct Sketches {
     chunks: Vec<SketchChunk>,
@@ -1294,13 +1313,13 @@ pub struct Sketches {
 
 #[derive(Debug, Default, Clone)]
 struct SketchChunk {
-    hashes: Vec<u64>,
-    weights: Vec<f32>,
+    hashes: Vec<u32>,
+    weights: Vec<u16>,
 }
 
 impl Sketches {
     /// Adds the next document's sketch.
-    pub fn push(&mut self, sketch: &[(u64, f32)]) {
+    pub fn push(&mut self, sketch: &[(u32, u16)]) {
         // Within both vectors' room: nothing is moved.
         let room = |c: &SketchChunk| c.hashes.capacity().min(c.weights.capacity());
         let fits = self.chunks.last().is_some_and(|c| c.hashes.len() + sketch.len() <= room(c));
@@ -1325,20 +1344,20 @@ impl Sketches {
         self.spans.is_empty()
     }
 
-    /// Document `d`'s sketch: its feature hashes (sorted) and their weights.
-    pub fn get(&self, d: usize) -> (&[u64], &[f32]) {
+    /// Document `d`'s sketch: its short features (sorted) and their quantized weights.
+    pub fn get(&self, d: usize) -> (&[u32], &[u16]) {
         let (chunk, start, end) = self.spans[d];
         let chunk = &self.chunks[chunk as usize];
         (&chunk.hashes[start as usize..end as usize], &chunk.weights[start as usize..end as usize])
     }
 
     /// Every document's [`Sketches::get`], in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u64], &[f32])> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u32], &[u16])> + '_ {
         (0..self.len()).map(|d| self.get(d))
     }
 }
 
-impl<S: AsRef<[(u64, f32)]>> FromIterator<S> for Sketches {
+impl<S: AsRef<[(u32, u16)]>> FromIterator<S> for Sketches {
     fn from_iter<I: IntoIterator<Item = S>>(sketches: I) -> Self {
         let mut all = Sketches::default();
         for s in sketches {
@@ -1383,11 +1402,12 @@ impl KindSplit {
 
 /// A document's story sketch: the `max` heaviest word, name and number features of `features`
 /// (sorted by hash, as [`StoryFeaturizer::features`] makes them), weighted by the background
-/// table alone (their weights in `Weighting { docs: 0 }.vector(features, ..)`, known as soon as
-/// the document is read), sorted by hash. Ties go to the smaller hash. Because the weights are
-/// those of the unit vector, the sum of products over shared sketch features is a lower bound
-/// of the two documents' cosine. The vector itself is never built: weights stay in a
-/// per-thread buffer and are ranked as integers.
+/// table alone (their [`quantize`]d weights in `Weighting { docs: 0 }.vector(features, ..)`,
+/// known as soon as the document is read), sorted by hash. Ties (of quantized weights) go to
+/// the smaller hash, so the `k` heaviest entries of a sketch are the sketch made with `max` k.
+/// Because the weights are those of the unit vector, the sum of products over shared sketch
+/// features is (within the rounding) a lower bound of the two documents' cosine. The vector
+/// itself is never built: weights stay in a per-thread buffer and are ranked as integers.
 pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
     if max == 0 {
         return Vec::new();
@@ -1427,15 +1447,15 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         }
         // Summed in feature order.
         let norm = weights.iter().map(|&w| w as f64 * w as f64).fold(0.0f64, |sum, x| sum + x).sqrt();
-        // Heavier first, then the smaller hash: as integers, the weight's bits inverted (weights
-        // are positive, so their bits order like the numbers) above the feature's position
+        // Heavier first, then the smaller hash: as integers, the quantized weight inverted above
+        // the feature's position
         // (features are sorted by hash, so positions order like hashes; a text under 4 GiB has
         // fewer than 2^32 features). Kept in that order.
         ranked.clear();
         ranked.extend(split.words.iter().map(|&i| {
             let w = weights[i as usize];
             let w = if norm > 0.0 { (w as f64 / norm) as f32 } else { w };
-            ((!w.to_bits()) as u64) << 32 | i as u64
+            ((u16::MAX - quantize(w)) as u64) << 32 | i as u64
         }));
         // The keys are distinct (the positions are): the `max` smallest are those up to the
         // max-th, and taking them in order leaves them sorted by hash.
@@ -1451,7 +1471,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
             ranked
                 .iter()
                 .filter(|&&k| k <= last)
-                .map(|&k| (features[k as u32 as usize].hash, f32::from_bits(!((k >> 32) as u32)))),
+                .map(|&k| (short(features[k as u32 as usize].hash), u16::MAX - (k >> 32) as u16)),
         );
         sketch
     })
@@ -1628,15 +1648,19 @@ mod tests {
     /// heaviest word, name and number features of `features` (weights from `vector`, same
     /// order), sorted by hash; ties go to the smaller hash.
     fn salient(features: &[Feature], vector: &[(u64, f32)], max: usize) -> Sketched {
-        let mut ranked: Vec<(u64, f32)> =
-            features.iter().zip(vector).filter(|(f, _)| f.kind != Kind::Bigram).map(|(_, &hw)| hw).collect();
-        let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        let mut ranked: Vec<(u64, u16)> = features
+            .iter()
+            .zip(vector)
+            .filter(|(f, _)| f.kind != Kind::Bigram)
+            .map(|(_, &(h, w))| (h, quantize(w)))
+            .collect();
+        let heavier_first = |a: &(u64, u16), b: &(u64, u16)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
         if ranked.len() > max {
             ranked.select_nth_unstable_by(max, heavier_first);
         }
-        let mut top: Sketched = ranked[..ranked.len().min(max)].to_vec();
+        let mut top: Vec<(u64, u16)> = ranked[..ranked.len().min(max)].to_vec();
         top.sort_unstable_by_key(|x| x.0);
-        top
+        top.into_iter().map(|(h, q)| (short(h), q)).collect()
     }
 
     #[test]
@@ -1986,12 +2010,12 @@ mod tests {
         let mut want: Vec<Sketched> = Vec::new();
         let mut total = 0;
         while total < SKETCH_CHUNK + 5_000 {
-            let s: Sketched = (0..next() % 151).map(|i| (next(), i as f32)).collect();
+            let s: Sketched = (0..next() % 151).map(|i| (short(next()), i as u16)).collect();
             total += s.len();
             want.push(s);
         }
-        want.push((0..SKETCH_CHUNK as u64 + 3).map(|h| (h, 0.5)).collect());
-        want.extend((0..3u64).map(|d| vec![(d, 1.0); d as usize]));
+        want.push((0..SKETCH_CHUNK as u32 + 3).map(|h| (h, 32768)).collect());
+        want.extend((0..3u32).map(|d| vec![(d, 65535); d as usize]));
         let table: Sketches = want.iter().collect();
         assert_eq!(table.len(), want.len());
         assert!(table.chunks.len() >= 3, "{} chunks", table.chunks.len());

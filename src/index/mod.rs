@@ -275,16 +275,17 @@ impl Index {
         Ok(total)
     }
 
-    /// Number of indexed sketches holding story feature `feature` (its top 32 bits; replaced
-    /// documents' included).
-    pub fn sketch_bucket(&self, feature: u64) -> usize {
-        self.segments.iter().map(|s| s.sketch_hits(segment::short(feature)).len()).sum()
+    /// Number of indexed sketches holding (short) story feature `feature` (replaced documents'
+    /// included).
+    pub fn sketch_bucket(&self, feature: u32) -> usize {
+        self.segments.iter().map(|s| s.sketch_hits(feature).len()).sum()
     }
 
-    /// Calls `f(document, weight)` for every indexed sketch holding `feature` (its top 32 bits).
-    pub fn sketch_hits(&self, feature: u64, mut f: impl FnMut(u32, f32)) -> Result<()> {
+    /// Calls `f(document, quantized weight)` for every indexed sketch holding (short) story
+    /// feature `feature`.
+    pub fn sketch_hits(&self, feature: u32, mut f: impl FnMut(u32, u16)) -> Result<()> {
         for (seg, &base) in self.segments.iter().zip(&self.bases) {
-            for i in seg.sketch_hits(segment::short(feature)) {
+            for i in seg.sketch_hits(feature) {
                 let (d, w) = seg.sketch_entry(i)?;
                 if !self.replaced[(base + d) as usize] {
                     f(base + d, w);
@@ -522,6 +523,8 @@ pub struct Written {
     /// Indexed documents the added ones replaced (`add --replace`).
     pub replaced: usize,
     pub bytes: u64,
+    /// JSONL files in the folders given that hold no documents (no text field), and one example.
+    pub sidecar_files: (usize, Option<String>),
 }
 
 /// Signs `inputs` and writes them as a new index in `dir` (created if needed; an index already
@@ -549,6 +552,7 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     let next = old.as_ref().map_or(1, |(_, m)| m.next);
     let copies = keep_spooled(dir, inputs, &signed, next)?;
     let problems = std::mem::take(&mut signed.problems);
+    let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
     let data = segment_of(signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
@@ -562,7 +566,7 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
     remove_unlisted(dir, &manifest);
     remove_other_texts(dir, next);
     let docs = data.docs.len();
-    Ok(Written { problems, docs, added: docs, replaced: 0, bytes })
+    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files })
 }
 
 /// `config` as `index build` and `add` sign with: story sketches cut while reading to the
@@ -665,6 +669,7 @@ pub fn add(
     let copies =
         if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
     let problems = std::mem::take(&mut signed.problems);
+    let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
     let data = segment_of(signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
@@ -678,7 +683,7 @@ pub fn add(
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes })
+    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files })
 }
 
 /// Merges every segment of the index in `dir` into one, without the replaced documents (their
@@ -705,7 +710,7 @@ pub fn compact(dir: &Path) -> Result<Written> {
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems: Vec::new(), docs, added: 0, replaced: 0, bytes })
+    Ok(Written { problems: Vec::new(), docs, added: 0, replaced: 0, bytes, sidecar_files: (0, None) })
 }
 
 fn segment_name(n: u64) -> String {

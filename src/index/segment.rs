@@ -111,19 +111,7 @@ pub struct SegmentData {
     pub sample_sizes: Vec<u32>,
 }
 
-/// The top 32 bits of a 64-bit key, as the index keeps it.
-pub fn short(key: u64) -> u32 {
-    (key >> 32) as u32
-}
-
-/// A sketch weight (0..1) as stored.
-pub fn quantize(w: f32) -> u16 {
-    (w.clamp(0.0, 1.0) * 65535.0).round() as u16
-}
-
-pub fn dequantize(w: u16) -> f32 {
-    w as f32 / 65535.0
-}
+pub use crate::hash::short;
 
 /// How an index names the file a document lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,13 +208,14 @@ impl SegmentData {
         }
         if sketch > 0 {
             for (d, (hashes, weights)) in sketches.iter().enumerate() {
-                let mut top: Vec<(u64, f32)> = hashes.iter().copied().zip(weights.iter().copied()).collect();
-                let heavier_first = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                // The `sketch` heaviest, ties to the earlier (smaller feature): what reading with
+                // sketches of that size keeps (`background_sketch`).
+                let mut top: Vec<(u16, usize)> = weights.iter().enumerate().map(|(i, &w)| (u16::MAX - w, i)).collect();
                 if top.len() > sketch {
-                    top.select_nth_unstable_by(sketch, heavier_first);
+                    top.select_nth_unstable(sketch);
                     top.truncate(sketch);
                 }
-                seg.sketch.extend(top.iter().map(|&(h, w)| (short(h), d as u32, quantize(w))));
+                seg.sketch.extend(top.iter().map(|&(_, i)| (hashes[i], d as u32, weights[i])));
             }
             seg.sketch.sort_unstable();
             drop(sketches);
@@ -609,12 +598,12 @@ impl Segment {
         format::equal_range(self.sketch_entries, &feature, |i| u32_at(hashes, i))
     }
 
-    /// Document and weight of sketch entry `i`.
-    pub fn sketch_entry(&self, i: usize) -> Result<(u32, f32), IndexError> {
+    /// Document and (quantized) weight of sketch entry `i`.
+    pub fn sketch_entry(&self, i: usize) -> Result<(u32, u16), IndexError> {
         let n = self.sketch_entries;
         let d = u32_at(&self.bytes[self.sketch.start + n * 4..], i);
         let w = u16::from_le_bytes(self.bytes[self.sketch.start + n * 8 + i * 2..][..2].try_into().expect("2 bytes"));
-        Ok((self.check_doc(d)?, dequantize(w)))
+        Ok((self.check_doc(d)?, w))
     }
 
     /// Documents of this segment holding story feature `feature`, when two or more do.

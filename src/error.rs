@@ -26,8 +26,9 @@ pub enum ConfigError {
 pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The reason is part of the message (not a `source`, which `{:#}` would print again).
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("refusing to write {path}: it is one of the inputs (wiredup never overwrites an input)")]
     OutputIsInput { path: PathBuf },
     #[error("{0} (--strict makes the first input problem fatal)")]
@@ -91,7 +92,7 @@ pub enum IndexError {
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 }
 

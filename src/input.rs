@@ -2,7 +2,7 @@
 //!
 //! A folder is walked recursively in sorted order for `.txt`, `.md`, `.jsonl`, `.json` and their
 //! `.gz` / `.zst` forms, and for `.parquet`. A text file is one document whose id is its path relative to the folder
-//! given. A JSONL line, or an element of a `.json` array, is one document whose fields are named
+//! given (after the folder as given, when several paths are: two folders may hold the same names). A JSONL line, or an element of a `.json` array, is one document whose fields are named
 //! by [`Fields`]. Documents are not kept: each has a [`Location`] from which its text can be read
 //! again ([`Inputs::reread`]). Compressed inputs and stdin are spooled, decompressed, to a
 //! temporary file so that every location is a byte range of a plain file; so are Parquet files,
@@ -250,7 +250,8 @@ fn classify(path: &Path) -> Option<(Format, Compression)> {
 
 impl Inputs {
     /// Lists the documents' files. No path, or `-`, means JSONL on stdin. Paths that cannot be
-    /// read become problems, not errors.
+    /// read become problems, not errors. A file found in a folder is named by its path relative
+    /// to the folder, after the folder as given when there are several paths.
     pub fn open(paths: &[PathBuf], fields: Fields) -> Result<Self> {
         let mut sources = Vec::new();
         let mut problems = Vec::new();
@@ -287,8 +288,11 @@ impl Inputs {
                             continue;
                         }
                         let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
-                        let name =
+                        let mut name =
                             rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                        if paths.len() > 1 {
+                            name = format!("{}/{name}", shown.trim_end_matches('/'));
+                        }
                         match classify(entry.path()) {
                             Some((format, compression)) => sources.push(Source {
                                 name,
@@ -980,13 +984,15 @@ impl JsonSplitter {
     }
 }
 
-/// True when `line` is a JSON object without `text_field`: the file holds something else
-/// than documents (labels, metadata).
+/// True when `line` is a JSON object without `text_field`: when no other line of the file's
+/// first piece has it either, the file holds something else than documents (labels, metadata).
 fn is_sidecar_line(line: &[u8], text_field: &str) -> bool {
-    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
-        Ok(object) => !object.contains_key(text_field),
-        Err(_) => false,
-    }
+    json_object(line).is_some_and(|object| !object.contains_key(text_field))
+}
+
+/// `line` read as a JSON object, if it is one.
+fn json_object(line: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_slice(line).ok()
 }
 
 fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Option<&str>, out: &mut BatchBuilder) {
@@ -1016,7 +1022,11 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
             }
             if !l.iter().all(u8::is_ascii_whitespace) {
                 if let Some(field) = sidecar_field.take() {
-                    if is_sidecar_line(l, field) {
+                    // A file of articles whose first record lacks its text is still read (that
+                    // record is a warning): any other line of this piece with a text decides.
+                    let later = buf[(nl + 1).min(buf.len())..].split(|&b| b == b'\n');
+                    let later_text = || later.map(|x| json_object(x)).any(|o| o.is_some_and(|o| o.contains_key(field)));
+                    if is_sidecar_line(l, field) && !later_text() {
                         return ControlFlow::Break(());
                     }
                 }
@@ -1493,6 +1503,41 @@ mod tests {
             ]
         );
         assert_eq!(inputs.ignored_files.0, 1);
+    }
+
+    #[test]
+    fn files_of_the_same_name_in_two_folders_are_two_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, text) in [("a", "first text"), ("b", "second text")] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("index.md"), text).unwrap();
+        }
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let (docs, problems, _) = read(&[a.clone(), b.clone()]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let named = |p: &Path| format!("{}/index.md", p.display());
+        assert_eq!(docs, [(named(&a), "first text".to_string()), (named(&b), "second text".to_string())]);
+        // One folder: ids stay relative to it.
+        let (docs, _, _) = read(&[a]);
+        assert_eq!(docs, [("index.md".to_string(), "first text".to_string())]);
+    }
+
+    #[test]
+    fn a_jsonl_file_in_a_folder_is_a_labels_file_only_when_no_line_has_a_text() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("labels.jsonl"), "{\"id\":\"x\",\"cluster\":1}\n{\"id\":\"y\",\"cluster\":1}\n")
+            .unwrap();
+        // Its first record lacks a text, the others have one: articles, and a warning for line 1.
+        std::fs::write(
+            dir.path().join("articles.jsonl"),
+            "{\"id\":\"head\",\"title\":\"no text\"}\n\n{\"id\":\"a1\",\"text\":\"one\"}\n{\"id\":\"a2\",\"text\":\"two\"}\n",
+        )
+        .unwrap();
+        let (docs, problems, _) = read(&[dir.path().to_path_buf()]);
+        let ids: Vec<_> = docs.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(ids, ["a1", "a2"]);
+        let named: Vec<_> = problems.iter().map(|p| (p.file.as_str(), p.line)).collect();
+        assert_eq!(named, [("articles.jsonl", Some(1))]);
     }
 
     #[test]

@@ -363,6 +363,8 @@ pub struct Corpus {
     keys: Vec<u64>,
     shingles: Vec<Vec<u64>>,
     index: ahash::AHashMap<String, u32>,
+    /// Each signature file's name, by source.
+    files: Vec<String>,
     /// Repeated ids (the first row is kept, as a scan keeps the first document).
     pub problems: Vec<Problem>,
 }
@@ -374,6 +376,7 @@ impl Corpus {
         let mut corpus = Corpus::default();
         for (source, path) in paths.iter().enumerate() {
             let name = path.display().to_string();
+            corpus.files.push(name.clone());
             read_parquet(path, |batch, first| {
                 for (i, row) in signatures_of(batch, &name, first, params, params_name)?.into_iter().enumerate() {
                     let line = first + i as u64 + 1;
@@ -387,7 +390,10 @@ impl Corpus {
 
     fn push(&mut self, row: SignedDoc, source: u32, file: &str, line: u64) {
         if let Some(&first) = self.index.get(&row.id) {
-            let first = format!("{} (row {})", self.docs[first as usize].id, self.docs[first as usize].line);
+            // Named as the warning names its own row: file:row.
+            let first = &self.docs[first as usize];
+            let (Location::Text { source: s } | Location::Json { source: s, .. }) = first.location;
+            let first = format!("{}:{}", self.files[s as usize], first.line);
             let kind = ProblemKind::DuplicateId { id: row.id, first };
             self.problems.push(Problem { file: file.to_string(), line: Some(line), kind });
             return;

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use wiredup::check::CheckStats;
 use wiredup::config::{Config, Level, StoryParams};
 use wiredup::index::{self, Index, Paths, SegmentData};
 use wiredup::input::Inputs;
@@ -151,11 +152,13 @@ impl CheckArgs {
     }
 }
 
-/// What a check should say about its inputs on stderr: files skipped by their extension, and a
-/// check of no document at all (a CI step pointed at the wrong folder would pass unnoticed).
-fn input_notes(inputs: &Inputs, docs: usize) -> Vec<String> {
+/// What a check should say about its inputs on stderr: files skipped by their extension or
+/// not read as documents (JSONL without texts), and a check of no document at all (a CI step
+/// pointed at the wrong folder would pass unnoticed).
+fn input_notes(inputs: &Inputs, stats: &CheckStats, text_field: &str) -> Vec<String> {
     let mut notes: Vec<String> = report::ignored_files_note(&inputs.ignored_files).into_iter().collect();
-    if docs == 0 {
+    notes.extend(report::sidecar_files_note(&stats.sidecar_files, text_field));
+    if stats.docs == 0 {
         notes.push(
             "warning: no new document was read from the paths given, so nothing was checked (inputs: .txt .md \
              .jsonl .json, optionally .gz or .zst, and .parquet)"
@@ -232,7 +235,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     console.finish();
     let out = out?;
     if !args.run.quiet {
-        for note in input_notes(&inputs, out.docs.len()) {
+        for note in input_notes(&inputs, &out.stats, &pipeline.config().fields.text) {
             console.eprintln(&note);
         }
     }

@@ -6,9 +6,10 @@ use std::time::Instant;
 use clap::{Args, Subcommand, ValueEnum};
 use wiredup::config::{Config, Level};
 use wiredup::error::IndexError;
-use wiredup::index::{self, Index, Params};
+use wiredup::index::{self, Index, Params, Written};
 use wiredup::input::Inputs;
 use wiredup::pipeline::Pipeline;
+use wiredup::report;
 
 use super::common::{FieldArgs, RunArgs};
 use super::exit::ExitCode;
@@ -196,6 +197,7 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     config.fields = args.fields.to_fields();
     config.strict = args.run.strict;
     config.wrapped = s.wrapped;
+    check_inputs_outside(&args.index, &args.paths)?;
     let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
         index::build(&args.index, pipeline, inputs, console)
     })?;
@@ -212,17 +214,49 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
 
 /// Opens `paths` and runs `write` (which signs them into an index) with a progress console,
 /// closing the console before any error is reported.
-fn sign_with<T>(
+/// Refuses an input inside the index's folder (its own copies of spooled inputs are replaced
+/// or dropped as the index changes).
+fn check_inputs_outside(index: &Path, paths: &[PathBuf]) -> anyhow::Result<()> {
+    let Ok(dir) = index.canonicalize() else { return Ok(()) };
+    for path in paths {
+        if path.canonicalize().is_ok_and(|p| p.starts_with(&dir)) {
+            anyhow::bail!(
+                "{}: is inside the index {}; copy it elsewhere first (the index replaces its own files)",
+                path.display(),
+                index.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Then says on stderr (unless `quiet`) which files in the folders given were not read as
+/// documents, and warns when no document was read at all.
+fn sign_with(
     paths: &[PathBuf],
     config: Config,
     quiet: bool,
-    write: impl FnOnce(&Pipeline, &mut Inputs, &Console) -> wiredup::error::Result<T>,
-) -> anyhow::Result<T> {
+    write: impl FnOnce(&Pipeline, &mut Inputs, &Console) -> wiredup::error::Result<Written>,
+) -> anyhow::Result<Written> {
     let mut inputs = Inputs::open(paths, config.fields.clone())?;
     let console = Console::new(quiet);
+    let text_field = config.fields.text.clone();
     let written = write(&Pipeline::new(index::for_indexing(config)), &mut inputs, &console);
     console.finish();
-    Ok(written?)
+    let written = written?;
+    if !quiet {
+        let ignored = report::ignored_files_note(&inputs.ignored_files);
+        for note in ignored.into_iter().chain(report::sidecar_files_note(&written.sidecar_files, &text_field)) {
+            eprintln!("{note}");
+        }
+        if written.added == 0 {
+            eprintln!(
+                "warning: no document was read from the paths given (inputs: .txt .md .jsonl .json, optionally .gz or \
+                 .zst, and .parquet)"
+            );
+        }
+    }
+    Ok(written)
 }
 
 fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
@@ -232,6 +266,7 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     args.signature.check_against(&params, "`index add` was given")?;
     let mut config = index::config_of(&params, &manifest, args.fields.to_fields())?;
     config.strict = args.run.strict;
+    check_inputs_outside(&args.index, &args.paths)?;
     let written = sign_with(&args.paths, config, args.run.quiet, |pipeline, inputs, console| {
         index::add(&args.index, pipeline, inputs, console, args.replace)
     })?;

@@ -9,7 +9,7 @@ use wiredup::input::Problem;
 use wiredup::pipeline::Observer;
 
 /// Warnings printed before the rest are only counted.
-const MAX_WARNINGS: usize = 100;
+pub(crate) const MAX_WARNINGS: usize = 100;
 
 pub struct Console {
     bar: Option<ProgressBar>,

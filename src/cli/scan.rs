@@ -66,11 +66,17 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
-    /// Refuses, before any work, an output that is an input or whose folder does not exist.
+    /// Refuses, before any work, an output that is an input, a folder, or in a folder that does
+    /// not exist, and `--pairs` and `--clusters` naming one file.
     pub fn check(&self, inputs: &[&Path]) -> anyhow::Result<()> {
         for (flag, out) in [("--pairs", &self.pairs), ("--clusters", &self.clusters)] {
             if let Some(out) = out {
                 check_output(flag, out, inputs.iter().copied())?;
+            }
+        }
+        if let (Some(pairs), Some(clusters)) = (&self.pairs, &self.clusters) {
+            if report::same_file(pairs, clusters) {
+                anyhow::bail!("--pairs and --clusters name the same file ({}): give each its own", pairs.display());
             }
         }
         Ok(())
@@ -255,9 +261,13 @@ pub fn write_reports(
     Ok(())
 }
 
-/// Refuses an output that is an input, or whose folder does not exist (before any work).
+/// Refuses an output that is an input, a folder, or in a folder that does not exist (before
+/// any work).
 pub fn check_output<'a>(flag: &str, out: &Path, inputs: impl Iterator<Item = &'a Path>) -> anyhow::Result<()> {
     report::check_not_input(out, inputs)?;
+    if out.is_dir() {
+        anyhow::bail!("{flag} {}: is a folder; name a file to write", out.display());
+    }
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
         anyhow::bail!("{flag} {}: folder {} does not exist", out.display(), dir.display());

@@ -14,7 +14,7 @@ use wiredup::stage::{self, Corpus, SignedDoc};
 
 use super::common::{FieldArgs, MatchArgs, RunArgs};
 use super::exit::ExitCode;
-use super::progress::Console;
+use super::progress::{Console, MAX_WARNINGS};
 use super::scan::{check_output, ReportArgs};
 
 const STAGED_HELP: &str = "\
@@ -127,6 +127,20 @@ pub struct ClusterArgs {
     pub run: RunArgs,
 }
 
+/// Every file a staged step reads: its `inputs`, the parameters file beside each, and the
+/// parameters file given with `--params`.
+fn read_files(inputs: &[&Path], params: Option<&Path>) -> Vec<PathBuf> {
+    let beside = inputs.iter().map(|p| Params::beside(p));
+    inputs.iter().map(|p| p.to_path_buf()).chain(beside).chain(params.map(Path::to_path_buf)).collect()
+}
+
+/// [`check_output`] of a staged step's `output` and of the parameters file written beside it,
+/// against every file the step reads ([`read_files`]).
+fn check_stage_output(output: &Path, reads: &[PathBuf]) -> anyhow::Result<()> {
+    check_output("--output", output, reads.iter().map(PathBuf::as_path))?;
+    check_output("--output", &Params::beside(output), reads.iter().map(PathBuf::as_path))
+}
+
 pub fn run_params(args: ParamsArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.matching.to_config(Level::Copy)?;
     config.wrapped = args.wrapped;
@@ -197,7 +211,8 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no input: name files or folders to sign (or use --ipc)");
         }
         let mut inputs = Inputs::open(&args.paths, pipeline.config().fields.clone())?;
-        check_output("--output", output, inputs.paths())?;
+        let reads: Vec<PathBuf> = inputs.paths().map(Path::to_path_buf).chain(args.params.clone()).collect();
+        check_stage_output(output, &reads)?;
         let mut batches = Vec::new();
         let signed = pipeline.sign(&mut inputs, &console, &mut |rows: Vec<SignedDoc>| {
             batches.push(stage::signatures_batch(&rows, &params));
@@ -233,7 +248,8 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no input: name the signature tables written by `wiredup sign`");
     }
     let (params, name) = agreed(args.params.as_deref(), &args.signatures)?;
-    check_output("--output", output, args.signatures.iter().map(|p| p.as_path()))?;
+    let tables: Vec<&Path> = args.signatures.iter().map(|p| p.as_path()).collect();
+    check_stage_output(output, &read_files(&tables, args.params.as_deref()))?;
     let pipeline = Pipeline::new(params.to_config()?);
     let paths: Vec<&Path> = args.signatures.iter().map(|p| p.as_path()).collect();
     let corpus = Corpus::load(&paths, &params, &name)?;
@@ -260,8 +276,9 @@ pub fn run_cluster(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     for e in &args.edges {
         params.require_same(&name, &Params::load_beside(e)?, &Params::beside(e).display().to_string())?;
     }
-    let inputs: Vec<&Path> = args.signatures.iter().chain(&args.edges).map(|p| p.as_path()).collect();
-    args.reports.check(&inputs)?;
+    let tables: Vec<&Path> = args.signatures.iter().chain(&args.edges).map(|p| p.as_path()).collect();
+    let reads = read_files(&tables, args.params.as_deref());
+    args.reports.check(&reads.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     let pipeline = Pipeline::new(params.to_config()?);
     let paths: Vec<&Path> = args.signatures.iter().map(|p| p.as_path()).collect();
     let corpus = Corpus::load(&paths, &params, &name)?;
@@ -305,10 +322,14 @@ impl Observer for StdinRows<'_> {
     }
 }
 
+/// The first [`MAX_WARNINGS`] problems, and how many more there are (as `scan` shows them).
 fn warn(problems: &[Problem], quiet: bool) {
     if !quiet {
-        for p in problems {
+        for p in problems.iter().take(MAX_WARNINGS) {
             eprintln!("warning: {p}");
+        }
+        if problems.len() > MAX_WARNINGS {
+            eprintln!("warning: {} more input problems not shown", problems.len() - MAX_WARNINGS);
         }
     }
 }

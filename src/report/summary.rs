@@ -73,6 +73,17 @@ pub fn ignored_files_note(ignored: &(usize, Option<String>)) -> Option<String> {
     }
 }
 
+/// The note on JSONL files found in folders and not read as documents (their lines have no
+/// `text_field`: labels, metadata), naming one.
+pub fn sidecar_files_note(sidecars: &(usize, Option<String>), text_field: &str) -> Option<String> {
+    match sidecars {
+        (n @ 1.., Some(example)) => Some(format!(
+            "note: {n} JSONL file(s) in the folders given hold no {text_field:?} field and were not read as documents (e.g. {example})"
+        )),
+        _ => None,
+    }
+}
+
 /// The readable report.
 pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
     let s = &scan.stats;
@@ -145,12 +156,8 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
     if let Some(note) = ignored_files_note(&s.ignored_files) {
         writeln!(out, "{note}")?;
     }
-    if let (n @ 1.., Some(example)) = &s.sidecar_files {
-        writeln!(
-            out,
-            "note: {n} JSONL file(s) in the folders given hold no {:?} field and were not read as documents (e.g. {example})",
-            c.fields.text
-        )?;
+    if let Some(note) = sidecar_files_note(&s.sidecar_files, &c.fields.text) {
+        writeln!(out, "{note}")?;
     }
     if s.story_oversized > 0 {
         writeln!(

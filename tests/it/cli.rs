@@ -251,3 +251,39 @@ fn a_scan_that_reads_no_document_says_so() {
     let text = stdout(&wiredup(&["scan", dir.path().to_str().unwrap()], None));
     assert!(!text.contains("no document was read"), "{text}");
 }
+
+#[test]
+fn outputs_that_would_clobber_each_other_or_a_folder_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = dir.path().join("out.jsonl");
+    let out = wiredup(&["scan", SEEDS, "--pairs", same.to_str().unwrap(), "--clusters", same.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--pairs and --clusters name the same file"), "{}", stderr(&out));
+    assert!(!same.exists(), "nothing written");
+    let out = wiredup(&["scan", SEEDS, "--pairs", dir.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is a folder; name a file to write"), "{}", stderr(&out));
+}
+
+#[test]
+fn text_files_of_one_name_in_two_folders_are_both_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "the harbour authority said the new ferry terminal would open in march after a two year delay";
+    for folder in ["2024-01", "2024-02"] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        std::fs::write(dir.path().join(folder).join("index.md"), text).unwrap();
+    }
+    let (a, b) = (dir.path().join("2024-01"), dir.path().join("2024-02"));
+    let pairs = dir.path().join("pairs.jsonl");
+    let out = wiredup(
+        &["scan", a.to_str().unwrap(), b.to_str().unwrap(), "--level", "copy", "--pairs", pairs.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ids: BTreeSet<String> = read_jsonl(&pairs)
+        .iter()
+        .flat_map(|p| [p["a"].as_str().unwrap().to_string(), p["b"].as_str().unwrap().to_string()])
+        .collect();
+    let named = |p: &std::path::Path| format!("{}/index.md", p.display());
+    assert_eq!(ids, BTreeSet::from([named(&a), named(&b)]));
+}

@@ -133,6 +133,48 @@ fn a_check_that_reads_no_document_says_so() {
 }
 
 #[test]
+fn a_jsonl_file_not_read_as_articles_is_named_and_one_with_a_headless_first_record_is_read() {
+    let (_dir, idx, copy) = small_index();
+    let text = read_jsonl(&copy)[0]["text"].as_str().unwrap().to_string();
+    let new = tempfile::tempdir().unwrap();
+    // A labels file: no line has a text. Named on stderr by check and by index build.
+    std::fs::write(new.path().join("labels.jsonl"), "{\"id\":\"a\",\"cluster\":1}\n").unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(new.path())], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 JSONL file(s) in the folders given hold no \"text\" field") && err.contains("labels.jsonl"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was checked"), "{err}");
+    let built = new.path().join("idx");
+    let out = wiredup(&["index", "build", s(&built), s(new.path())], None);
+    let err = stderr(&out);
+    assert!(err.contains("labels.jsonl") && err.contains("no document was read"), "{err}");
+    // Articles whose first record has no text: read (the copy is caught), that record warned.
+    let head = serde_json::json!({"id": "header", "title": "export of 2024-05-01"});
+    let article = serde_json::json!({"id": "copied", "text": text});
+    std::fs::write(new.path().join("articles.jsonl"), format!("{head}\n{article}\n")).unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(new.path()), "--level", "copy"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("articles.jsonl:1: no \"text\" field"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_input_inside_the_index_folder_is_refused() {
+    let (_dir, idx, _) = small_index();
+    let inside = idx.join("extra.jsonl");
+    write_jsonl(&inside, &[("x", "Bakers in Lisbon raised bread prices again this week.")]);
+    for args in [vec!["index", "build", s(&idx), s(&inside)], vec!["index", "add", s(&idx), s(&inside)]] {
+        let out = wiredup(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is inside the index"), "{}", stderr(&out));
+    }
+    let out = wiredup(&["index", "info", s(&idx)], None);
+    assert_eq!(out.status.code(), Some(0), "the index is untouched: {}", stderr(&out));
+}
+
+#[test]
 fn signing_with_the_index_s_sketch_size_writes_the_same_segment() {
     // `index build` reads with sketches cut to what a segment keeps; a segment built from the
     // full sketches a scan makes must be byte for byte the same.

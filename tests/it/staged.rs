@@ -317,3 +317,29 @@ fn sign_ipc_names_a_skipped_row_and_exits_3() {
         .collect();
     assert_eq!(rows, ["a", "c"]);
 }
+
+#[test]
+fn a_step_never_writes_over_a_parameters_file_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = [dir.path().join("docs.jsonl")];
+    write_corpus(&shards[0], &synthetic_corpus(40, 12));
+    let run = dir.path().join("run.json");
+    ok(&["params", "-o", p(&run)]);
+    let before = std::fs::read(&run).unwrap();
+    let sig = dir.path().join("s0.parquet");
+    ok(&["sign", p(&shards[0]), "-o", p(&sig), "--params", p(&run), "-q"]);
+    let sig_params = Params::beside(&sig);
+    let attempts: [Vec<&str>; 3] = [
+        vec!["sign", p(&shards[0]), "-o", p(&run), "--params", p(&run), "-q"],
+        vec!["verify", p(&sig), "-o", p(&sig_params), "-q"],
+        vec!["cluster", p(&sig), "--signatures", p(&sig), "--clusters", p(&sig_params), "-q"],
+    ];
+    let sig_params_before = std::fs::read(&sig_params).unwrap();
+    for args in attempts {
+        let out = wiredup(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("it is one of the inputs"), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(std::fs::read(&run).unwrap(), before);
+    assert_eq!(std::fs::read(&sig_params).unwrap(), sig_params_before);
+}

@@ -70,15 +70,26 @@ pub enum ProblemKind {
     Unreadable(String),
     Empty,
     Binary,
+    /// Text in UTF-16 (a byte order mark says so).
+    Utf16,
     InvalidUtf8,
     MalformedJson(String),
     NotAnObject,
-    MissingText { field: String },
-    NullText { field: String },
-    TextNotString { field: String },
+    MissingText {
+        field: String,
+    },
+    NullText {
+        field: String,
+    },
+    TextNotString {
+        field: String,
+    },
     EmptyText,
     Truncated(String),
-    DuplicateId { id: String, first: String },
+    DuplicateId {
+        id: String,
+        first: String,
+    },
     Unsupported,
 }
 
@@ -100,6 +111,7 @@ impl fmt::Display for Problem {
             ProblemKind::Unreadable(e) => write!(f, "cannot read: {e}; skipped"),
             ProblemKind::Empty => write!(f, "empty file; skipped"),
             ProblemKind::Binary => write!(f, "binary file (NUL bytes); skipped"),
+            ProblemKind::Utf16 => write!(f, "UTF-16 text (convert it to UTF-8, e.g. with iconv); skipped"),
             ProblemKind::InvalidUtf8 => write!(f, "invalid UTF-8; skipped"),
             ProblemKind::MalformedJson(e) => write!(f, "malformed JSON ({e}); skipped"),
             ProblemKind::NotAnObject => write!(f, "not a JSON object; skipped"),
@@ -702,6 +714,11 @@ fn read_parquet(
     Ok(true)
 }
 
+/// Starts with a UTF-16 byte order mark (its text has NUL bytes, so it reads as binary).
+fn is_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff])
+}
+
 fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(SNIFF_BYTES)]).is_some()
 }
@@ -722,7 +739,8 @@ fn read_text(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBui
         return out.problem(Problem::new(name, None, ProblemKind::Empty));
     }
     if is_binary(&bytes) {
-        return out.problem(Problem::new(name, None, ProblemKind::Binary));
+        let kind = if is_utf16(&bytes) { ProblemKind::Utf16 } else { ProblemKind::Binary };
+        return out.problem(Problem::new(name, None, kind));
     }
     out.push(source, 0, 0, &bytes)
 }
@@ -739,6 +757,7 @@ fn read_json(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBui
         Ok(0) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
         Ok(_) => {}
         Err(JsonStop::Binary) => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Err(JsonStop::Utf16) => out.problem(Problem::new(name, None, ProblemKind::Utf16)),
         Err(JsonStop::Malformed(line, why)) => {
             out.problem(Problem::new(name, Some(line), ProblemKind::MalformedJson(why.into())))
         }
@@ -753,6 +772,8 @@ fn read_json(reader: &mut impl Read, name: &str, source: u32, out: &mut BatchBui
 enum JsonStop {
     /// The input is binary ([`is_binary`]).
     Binary,
+    /// Text in UTF-16 (a byte order mark says so).
+    Utf16,
     /// The structure breaks on this line.
     Malformed(u64, &'static str),
     /// Reading failed on this line.
@@ -782,6 +803,7 @@ fn split_json(
         Pieces::Ended(total) => Ok(total),
         Pieces::Cut(e) => Err(JsonStop::Read(split.line, e)),
         Pieces::Binary => Err(JsonStop::Binary),
+        Pieces::Utf16 => Err(JsonStop::Utf16),
         Pieces::Stopped(stop) => Err(stop),
     }
 }
@@ -997,6 +1019,7 @@ fn json_object(line: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>
 
 fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Option<&str>, out: &mut BatchBuilder) {
     let mut line = 0u64; // lines handed on so far
+    let mut documents = false; // a line other than white space was handed on
     let mut sidecar_field = sidecar_field;
     // Breaks when the file turns out to be a sidecar.
     let read = read_in_pieces(reader, BATCH_BYTES / 2, |buf, offset, end| {
@@ -1031,16 +1054,19 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
                     }
                 }
                 out.push(source, line, offset + start as u64, l);
+                documents = true;
             }
             start = nl + 1;
         }
         ControlFlow::Continue(start)
     });
     match read {
-        Pieces::Ended(0) => out.problem(Problem::new(name, None, ProblemKind::Empty)),
+        // White space only is as empty as no bytes.
+        Pieces::Ended(_) if !documents => out.problem(Problem::new(name, None, ProblemKind::Empty)),
         Pieces::Ended(_) => {}
         Pieces::Cut(e) => out.problem(Problem::new(name, Some(line + 1), ProblemKind::Truncated(e.to_string()))),
         Pieces::Binary => out.problem(Problem::new(name, None, ProblemKind::Binary)),
+        Pieces::Utf16 => out.problem(Problem::new(name, None, ProblemKind::Utf16)),
         Pieces::Stopped(()) => out.batch.sidecars.push(name.to_string()),
     }
 }
@@ -1053,6 +1079,8 @@ enum Pieces<B> {
     Cut(io::Error),
     /// The first piece is binary ([`is_binary`]); nothing was handed on.
     Binary,
+    /// Text in UTF-16 (a byte order mark says so).
+    Utf16,
     /// The reader of the pieces stopped.
     Stopped(B),
 }
@@ -1078,7 +1106,7 @@ fn read_in_pieces<B>(
         };
         buf.truncate(filled + n);
         if total == 0 && is_binary(&buf) {
-            return Pieces::Binary;
+            return if is_utf16(&buf) { Pieces::Utf16 } else { Pieces::Binary };
         }
         total += n as u64;
         let end = n == 0 && error.is_none();
@@ -1214,7 +1242,17 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
             let slot = if key == f.text {
                 &mut out.text
             } else if key == f.id {
-                &mut out.id
+                // A number keeps its digits as written: read as a float, ids past 2^64 would
+                // round, and two of them could become one.
+                let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
+                let literal = raw.get().trim();
+                let number = literal.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+                out.id = Some(if number {
+                    Scalar::Other(literal.to_string())
+                } else {
+                    serde_json::from_str::<Scalar<'de>>(literal).map_err(de::Error::custom)?
+                });
+                continue;
             } else if key == f.title {
                 &mut out.title
             } else if key == f.date {
@@ -1489,6 +1527,10 @@ mod tests {
         std::fs::write(dir.path().join("bin.txt"), b"ab\0cd").unwrap();
         std::fs::write(dir.path().join("bad.txt"), b"ab\xffcd").unwrap();
         std::fs::write(dir.path().join("notes.csv"), "x").unwrap();
+        let utf16: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain("Windows text".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        std::fs::write(dir.path().join("utf16.txt"), utf16).unwrap();
+        std::fs::write(dir.path().join("blank.jsonl"), "\n  \n\r\n").unwrap();
         let (docs, problems, inputs) = read(&[dir.path().to_path_buf()]);
         let ids: Vec<_> = docs.iter().map(|d| d.0.as_str()).collect();
         assert_eq!(ids, ["b.txt", "sub/a.md"]);
@@ -1499,10 +1541,27 @@ mod tests {
             [
                 ("bad.txt", ProblemKind::InvalidUtf8),
                 ("bin.txt", ProblemKind::Binary),
-                ("empty.txt", ProblemKind::Empty)
+                ("blank.jsonl", ProblemKind::Empty),
+                ("empty.txt", ProblemKind::Empty),
+                ("utf16.txt", ProblemKind::Utf16)
             ]
         );
         assert_eq!(inputs.ignored_files.0, 1);
+    }
+
+    #[test]
+    fn ids_keep_what_the_json_wrote() {
+        let fields = Fields::default();
+        let id = |json: &str| parse_fields(json, &fields).unwrap().id;
+        // Past 2^64 a float would round both of these to one id.
+        assert_eq!(id(r#"{"id": 18446744073709551616, "text": "a"}"#).as_deref(), Some("18446744073709551616"));
+        assert_eq!(id(r#"{"id": 18446744073709551617, "text": "a"}"#).as_deref(), Some("18446744073709551617"));
+        assert_eq!(id(r#"{"id":-9223372036854775809,"text":"a"}"#).as_deref(), Some("-9223372036854775809"));
+        assert_eq!(id(r#"{"text": "a", "id": 42}"#).as_deref(), Some("42"));
+        assert_eq!(id(r#"{"id": "a\"b\u00e9", "text": "a"}"#).as_deref(), Some("a\"bé"));
+        assert_eq!(id(r#"{"id": true, "text": "a"}"#).as_deref(), Some("true"));
+        assert_eq!(id(r#"{"id": null, "text": "a"}"#), None);
+        assert_eq!(id(r#"{"id": {"x": 1}, "text": "a"}"#), None);
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub struct ScanArgs {
 
     /// With --pairs: attach to every pair up to 5 aligned sentence pairs, quoted from the
     /// original texts: {"evidence": [{"a": text, "b": text, "score": f}, ...]}.
-    #[arg(long)]
+    #[arg(long, requires = "pairs")]
     pub evidence: bool,
 
     #[command(flatten)]

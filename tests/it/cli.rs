@@ -263,6 +263,10 @@ fn outputs_that_would_clobber_each_other_or_a_folder_are_refused() {
     let out = wiredup(&["scan", SEEDS, "--pairs", dir.path().to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is a folder; name a file to write"), "{}", stderr(&out));
+    // Evidence goes into the pairs file: without one it would be computed for nothing.
+    let out = wiredup(&["scan", SEEDS, "--evidence"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--pairs"), "{}", stderr(&out));
 }
 
 #[test]

@@ -1048,7 +1048,7 @@ fn read_lines(reader: &mut impl Read, name: &str, source: u32, sidecar_field: Op
                     // A file of articles whose first record lacks its text is still read (that
                     // record is a warning): any other line of this piece with a text decides.
                     let later = buf[(nl + 1).min(buf.len())..].split(|&b| b == b'\n');
-                    let later_text = || later.map(|x| json_object(x)).any(|o| o.is_some_and(|o| o.contains_key(field)));
+                    let later_text = || later.map(json_object).any(|o| o.is_some_and(|o| o.contains_key(field)));
                     if is_sidecar_line(l, field) && !later_text() {
                         return ControlFlow::Break(());
                     }

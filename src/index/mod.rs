@@ -538,10 +538,21 @@ pub fn build(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dy
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            // A build that fails leaves no folder it made (only its own files are in it).
+            let built = build_into(dir, pipeline, inputs, observer);
+            if built.is_err() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return built;
         }
         Err(e) => return Err(Error::io(dir, e)),
     }
+    build_into(dir, pipeline, inputs, observer)
+}
+
+/// [`build`] into `dir`, which exists and is empty or an index.
+fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &dyn Observer) -> Result<Written> {
     let _lock = Lock::acquire(dir)?;
     let old = read_manifest(dir).ok();
     let config = pipeline.config();

@@ -161,6 +161,22 @@ fn a_jsonl_file_not_read_as_articles_is_named_and_one_with_a_headless_first_reco
 }
 
 #[test]
+fn a_failed_build_leaves_no_folder_it_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\":\"a\",\"text\":\"Bakers in Lisbon raised bread prices.\"}\nnot json\n").unwrap();
+    let idx = dir.path().join("idx");
+    let out = wiredup(&["index", "build", s(&idx), s(&bad), "--strict"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!idx.exists(), "the folder the build made is gone");
+    // Into a folder that was there (empty), the folder stays.
+    std::fs::create_dir(&idx).unwrap();
+    let out = wiredup(&["index", "build", s(&idx), s(&bad), "--strict"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(idx.is_dir());
+}
+
+#[test]
 fn an_input_inside_the_index_folder_is_refused() {
     let (_dir, idx, _) = small_index();
     let inside = idx.join("extra.jsonl");

@@ -107,12 +107,9 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Refuses an output path that is one of the inputs.
+/// Refuses an output path that is one of the inputs ([`same_file`]).
 pub fn check_not_input<'a>(output: &Path, mut inputs: impl Iterator<Item = &'a Path>) -> Result<()> {
-    let Ok(out) = output.canonicalize() else {
-        return Ok(()); // does not exist yet: cannot be an input
-    };
-    if inputs.any(|p| p.canonicalize().is_ok_and(|p| p == out)) {
+    if inputs.any(|p| same_file(output, p)) {
         return Err(Error::OutputIsInput { path: output.to_path_buf() });
     }
     Ok(())

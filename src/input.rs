@@ -1,9 +1,10 @@
 //! Input: paths (files, folders, `-` for stdin) in, batches of raw documents out; never edits text.
 //!
 //! A folder is walked recursively in sorted order for `.txt`, `.md`, `.jsonl`, `.json` and their
-//! `.gz` / `.zst` forms, and for `.parquet`. A text file is one document whose id is its path relative to the folder
-//! given (after the folder as given, when several paths are: two folders may hold the same names). A JSONL line, or an element of a `.json` array, is one document whose fields are named
-//! by [`Fields`]. Documents are not kept: each has a [`Location`] from which its text can be read
+//! `.gz` / `.zst` forms, and for `.parquet`. A text file is one document whose id is its path
+//! relative to the folder given (after the folder as given, when several paths are: two folders
+//! may hold the same names). A JSONL line, or an element of a `.json` array, is one document whose
+//! fields are named by [`Fields`]. Documents are not kept: each has a [`Location`] from which its text can be read
 //! again ([`Inputs::reread`]). Compressed inputs and stdin are spooled, decompressed, to a
 //! temporary file so that every location is a byte range of a plain file; so are Parquet files,
 //! as one JSON line per row (see `columnar`), which makes a row one JSONL document.

@@ -1286,11 +1286,6 @@ pub fn quantize(w: f32) -> u16 {
     ((w.clamp(0.0, 1.0) * 65535.0).round() as u16).max(1)
 }
 
-/// The weight a [`quantize`]d one stands for.
-pub fn dequantize(q: u16) -> f32 {
-    q as f32 / 65535.0
-}
-
 /// The least sum of products of [`quantize`]d weights that reaches `min_dot` (a sum of
 /// products of the weights they stand for).
 pub fn dot_threshold(min_dot: f64) -> u64 {

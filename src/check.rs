@@ -85,6 +85,8 @@ pub struct CheckStats {
     pub wrapped_oversized: usize,
     /// JSONL files in the folders given that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
+    /// New documents named by their line because their id field was unusable, and the first.
+    pub unusable_ids: (usize, Option<String>),
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -135,6 +137,7 @@ pub fn check(
         docs: signed.docs.len(),
         indexed_docs: index.live(),
         sidecar_files: signed.stats.sidecar_files.clone(),
+        unusable_ids: signed.stats.unusable_ids.clone(),
         ..CheckStats::default()
     };
     stats.timings = signed.stats.timings.clone();

@@ -58,6 +58,9 @@ pub struct Record<'a> {
     /// The id was read from the input (a JSON id field, a text file's name), not made from a
     /// line number.
     pub id_given: bool,
+    /// The id field was there but null, empty, an object or an array, so the id was made from
+    /// the line number instead.
+    pub id_unusable: bool,
     pub text: Cow<'a, str>,
     pub meta: Meta,
     pub location: Location,
@@ -418,6 +421,7 @@ impl Inputs {
                 Ok(Record {
                     id: source.name.clone(),
                     id_given: true,
+                    id_unusable: false,
                     text: Cow::Borrowed(text),
                     meta: Meta::default(),
                     location: Location::Text { source: unit.source },
@@ -428,15 +432,16 @@ impl Inputs {
                 let at = |kind| Problem::new(&source.name, Some(unit.line), kind);
                 let text = std::str::from_utf8(bytes).map_err(|_| at(ProblemKind::InvalidUtf8))?;
                 let picked = parse_fields(text, &self.fields).map_err(at)?;
-                let id_given = picked.id.is_some();
-                let id = match picked.id {
-                    Some(id) => id,
-                    None if self.sources.len() == 1 => unit.line.to_string(),
-                    None => format!("{}:{}", source.name, unit.line),
+                let id_unusable = picked.id == IdField::Unusable;
+                let (id, id_given) = match picked.id {
+                    IdField::Given(id) => (id, true),
+                    _ if self.sources.len() == 1 => (unit.line.to_string(), false),
+                    _ => (format!("{}:{}", source.name, unit.line), false),
                 };
                 Ok(Record {
                     id,
                     id_given,
+                    id_unusable,
                     text: picked.text,
                     meta: picked.meta,
                     location: Location::Json {
@@ -1142,9 +1147,19 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, (usize, io
 
 /// The configured fields of one JSON object; the text borrowed where it has no escapes.
 struct Picked<'a> {
-    id: Option<String>,
+    id: IdField,
     text: Cow<'a, str>,
     meta: Meta,
+}
+
+/// What a JSON line's id field held.
+#[derive(Debug, PartialEq)]
+enum IdField {
+    Absent,
+    /// A string or number (numbers as written).
+    Given(String),
+    /// Null, an empty string, an object or an array: present, but nothing to name a document by.
+    Unusable,
 }
 
 /// A JSON value reduced to what a field can hold.
@@ -1314,7 +1329,11 @@ fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picke
         return Err(ProblemKind::EmptyText);
     }
     Ok(Picked {
-        id: raw.id.and_then(Scalar::into_string),
+        id: match raw.id {
+            None => IdField::Absent,
+            Some(Scalar::Str(s)) if s.trim().is_empty() => IdField::Unusable,
+            Some(id) => id.into_string().map_or(IdField::Unusable, IdField::Given),
+        },
         text,
         meta: Meta {
             title: raw.title.and_then(Scalar::into_string),
@@ -1555,14 +1574,24 @@ mod tests {
         let fields = Fields::default();
         let id = |json: &str| parse_fields(json, &fields).unwrap().id;
         // Past 2^64 a float would round both of these to one id.
-        assert_eq!(id(r#"{"id": 18446744073709551616, "text": "a"}"#).as_deref(), Some("18446744073709551616"));
-        assert_eq!(id(r#"{"id": 18446744073709551617, "text": "a"}"#).as_deref(), Some("18446744073709551617"));
-        assert_eq!(id(r#"{"id":-9223372036854775809,"text":"a"}"#).as_deref(), Some("-9223372036854775809"));
-        assert_eq!(id(r#"{"text": "a", "id": 42}"#).as_deref(), Some("42"));
-        assert_eq!(id(r#"{"id": "a\"b\u00e9", "text": "a"}"#).as_deref(), Some("a\"bé"));
-        assert_eq!(id(r#"{"id": true, "text": "a"}"#).as_deref(), Some("true"));
-        assert_eq!(id(r#"{"id": null, "text": "a"}"#), None);
-        assert_eq!(id(r#"{"id": {"x": 1}, "text": "a"}"#), None);
+        assert_eq!(
+            id(r#"{"id": 18446744073709551616, "text": "a"}"#),
+            IdField::Given("18446744073709551616".to_string())
+        );
+        assert_eq!(
+            id(r#"{"id": 18446744073709551617, "text": "a"}"#),
+            IdField::Given("18446744073709551617".to_string())
+        );
+        assert_eq!(id(r#"{"id":-9223372036854775809,"text":"a"}"#), IdField::Given("-9223372036854775809".to_string()));
+        assert_eq!(id(r#"{"text": "a", "id": 42}"#), IdField::Given("42".to_string()));
+        assert_eq!(id(r#"{"id": "a\"b\u00e9", "text": "a"}"#), IdField::Given("a\"bé".to_string()));
+        assert_eq!(id(r#"{"id": true, "text": "a"}"#), IdField::Given("true".to_string()));
+        assert_eq!(id(r#"{"id": " x ", "text": "a"}"#), IdField::Given(" x ".to_string()));
+        // Present, but nothing to name a document by.
+        for unusable in ["null", r#"{"x": 1}"#, "[1]", r#""""#, r#"" \t""#] {
+            assert_eq!(id(&format!(r#"{{"id": {unusable}, "text": "a"}}"#)), IdField::Unusable, "{unusable}");
+        }
+        assert_eq!(id(r#"{"text": "a"}"#), IdField::Absent);
     }
 
     #[test]

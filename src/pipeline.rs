@@ -83,6 +83,9 @@ pub struct Stats {
     pub ignored_files: (usize, Option<String>),
     /// JSONL files in folders that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
+    /// Documents whose id field was null, empty, an object or an array (named by their line
+    /// instead), and where the first is.
+    pub unusable_ids: (usize, Option<String>),
     pub candidates: CandidateStats,
     /// Sorted runs of band keys written to disk because of the memory limit (0: all in memory).
     pub spilled_runs: usize,
@@ -153,7 +156,7 @@ enum Sketch {
 /// it), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
 /// shingles)), or why it was skipped.
 type ParsedDoc =
-    std::result::Result<((String, bool), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
+    std::result::Result<((String, bool, bool), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
 
 /// A parsed batch waiting to be registered, in input order.
 struct Parsed {
@@ -451,14 +454,21 @@ impl Pipeline {
                     r.stats.sidecar_files.1.get_or_insert(name);
                 }
                 for item in parsed.docs {
-                    let ((id, id_given), meta, location, line, (bytes, text_hash), features, (sketch, samples)) =
-                        match item {
-                            Ok(x) => x,
-                            Err(p) => {
-                                report(p, &mut r.problems)?;
-                                continue;
-                            }
-                        };
+                    let (
+                        (id, id_given, id_unusable),
+                        meta,
+                        location,
+                        line,
+                        (bytes, text_hash),
+                        features,
+                        (sketch, samples),
+                    ) = match item {
+                        Ok(x) => x,
+                        Err(p) => {
+                            report(p, &mut r.problems)?;
+                            continue;
+                        }
+                    };
                     if let Some(&first) = seen.get(&id) {
                         let first = where_is(inputs, &r.docs[first as usize]);
                         let kind = ProblemKind::DuplicateId { id, first };
@@ -474,6 +484,13 @@ impl Pipeline {
                         }
                         parsed
                     });
+                    if id_unusable {
+                        r.stats.unusable_ids.0 += 1;
+                        r.stats
+                            .unusable_ids
+                            .1
+                            .get_or_insert_with(|| format!("{}:{line}", inputs.source_name(location)));
+                    }
                     seen.insert(id.clone(), r.docs.len() as u32);
                     r.stats.bytes += bytes as u64;
                     if features == 0 {
@@ -528,7 +545,7 @@ impl Pipeline {
                         let (features, sketch) = self.sketch(&record.text, s);
                         let bytes = record.text.len() as u32;
                         let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
-                        let id = (record.id, record.id_given);
+                        let id = (record.id, record.id_given, record.id_unusable);
                         Ok((id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
                     })
                     .collect()

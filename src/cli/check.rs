@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use wiredup::check::CheckStats;
-use wiredup::config::{Config, Level, StoryParams};
+use wiredup::config::{Config, Fields, Level, StoryParams};
 use wiredup::index::{self, Index, Paths, SegmentData};
 use wiredup::input::Inputs;
 use wiredup::pipeline::Pipeline;
@@ -153,11 +153,13 @@ impl CheckArgs {
 }
 
 /// What a check should say about its inputs on stderr: files skipped by their extension or
-/// not read as documents (JSONL without texts), and a check of no document at all (a CI step
+/// not read as documents (JSONL without texts), documents named by their line for want of a
+/// usable id, and a check of no document at all (a CI step
 /// pointed at the wrong folder would pass unnoticed).
-fn input_notes(inputs: &Inputs, stats: &CheckStats, text_field: &str) -> Vec<String> {
+fn input_notes(inputs: &Inputs, stats: &CheckStats, fields: &Fields) -> Vec<String> {
     let mut notes: Vec<String> = report::ignored_files_note(&inputs.ignored_files).into_iter().collect();
-    notes.extend(report::sidecar_files_note(&stats.sidecar_files, text_field));
+    notes.extend(report::sidecar_files_note(&stats.sidecar_files, &fields.text));
+    notes.extend(report::unusable_ids_note(&stats.unusable_ids, &fields.id));
     if stats.docs == 0 {
         notes.push(
             "warning: no new document was read from the paths given, so nothing was checked (inputs: .txt .md \
@@ -235,7 +237,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     console.finish();
     let out = out?;
     if !args.run.quiet {
-        for note in input_notes(&inputs, &out.stats, &pipeline.config().fields.text) {
+        for note in input_notes(&inputs, &out.stats, &pipeline.config().fields) {
             console.eprintln(&note);
         }
     }

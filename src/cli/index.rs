@@ -240,13 +240,15 @@ fn sign_with(
 ) -> anyhow::Result<Written> {
     let mut inputs = Inputs::open(paths, config.fields.clone())?;
     let console = Console::new(quiet);
-    let text_field = config.fields.text.clone();
+    let fields = config.fields.clone();
     let written = write(&Pipeline::new(index::for_indexing(config)), &mut inputs, &console);
     console.finish();
     let written = written?;
     if !quiet {
         let ignored = report::ignored_files_note(&inputs.ignored_files);
-        for note in ignored.into_iter().chain(report::sidecar_files_note(&written.sidecar_files, &text_field)) {
+        let sidecars = report::sidecar_files_note(&written.sidecar_files, &fields.text);
+        let unusable_ids = report::unusable_ids_note(&written.unusable_ids, &fields.id);
+        for note in ignored.into_iter().chain(sidecars).chain(unusable_ids) {
             eprintln!("{note}");
         }
         if written.added == 0 {

@@ -525,6 +525,8 @@ pub struct Written {
     pub bytes: u64,
     /// JSONL files in the folders given that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
+    /// Documents named by their line because their id field was unusable, and the first.
+    pub unusable_ids: (usize, Option<String>),
 }
 
 /// Signs `inputs` and writes them as a new index in `dir` (created if needed; an index already
@@ -564,6 +566,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     let copies = keep_spooled(dir, inputs, &signed, next)?;
     let problems = std::mem::take(&mut signed.problems);
     let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
+    let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
     let data = segment_of(signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
@@ -577,7 +580,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     remove_unlisted(dir, &manifest);
     remove_other_texts(dir, next);
     let docs = data.docs.len();
-    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files })
+    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files, unusable_ids })
 }
 
 /// `config` as `index build` and `add` sign with: story sketches cut while reading to the
@@ -681,6 +684,7 @@ pub fn add(
         if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
     let problems = std::mem::take(&mut signed.problems);
     let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
+    let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
     let data = segment_of(signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
@@ -694,7 +698,7 @@ pub fn add(
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files })
+    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files, unusable_ids })
 }
 
 /// Merges every segment of the index in `dir` into one, without the replaced documents (their
@@ -721,7 +725,15 @@ pub fn compact(dir: &Path) -> Result<Written> {
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems: Vec::new(), docs, added: 0, replaced: 0, bytes, sidecar_files: (0, None) })
+    Ok(Written {
+        problems: Vec::new(),
+        docs,
+        added: 0,
+        replaced: 0,
+        bytes,
+        sidecar_files: (0, None),
+        unusable_ids: (0, None),
+    })
 }
 
 fn segment_name(n: u64) -> String {

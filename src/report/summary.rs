@@ -84,6 +84,18 @@ pub fn sidecar_files_note(sidecars: &(usize, Option<String>), text_field: &str) 
     }
 }
 
+/// The note on JSON documents whose id field could not name them (null, empty, an object or an
+/// array) and were named by their line instead, pointing at the first.
+pub fn unusable_ids_note(unusable: &(usize, Option<String>), id_field: &str) -> Option<String> {
+    match unusable {
+        (n @ 1.., Some(first)) => Some(format!(
+            "note: {n} document(s) have an {id_field:?} field that is null, empty, an object or an array, and are \
+             named by their line number instead (first: {first})"
+        )),
+        _ => None,
+    }
+}
+
 /// The readable report.
 pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
     let s = &scan.stats;
@@ -157,6 +169,9 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         writeln!(out, "{note}")?;
     }
     if let Some(note) = sidecar_files_note(&s.sidecar_files, &c.fields.text) {
+        writeln!(out, "{note}")?;
+    }
+    if let Some(note) = unusable_ids_note(&s.unusable_ids, &c.fields.id) {
         writeln!(out, "{note}")?;
     }
     if s.story_oversized > 0 {
@@ -273,6 +288,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "unreadable_dates": s.unreadable_dates.0,
         "ignored_files": s.ignored_files.0,
         "sidecar_files": s.sidecar_files.0,
+        "unusable_ids": s.unusable_ids.0,
         "candidate_pairs": s.candidates.pairs,
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,

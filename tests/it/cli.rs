@@ -291,3 +291,39 @@ fn text_files_of_one_name_in_two_folders_are_both_read() {
     let named = |p: &std::path::Path| format!("{}/index.md", p.display());
     assert_eq!(ids, BTreeSet::from([named(&a), named(&b)]));
 }
+
+#[test]
+fn ids_that_cannot_name_a_document_are_replaced_by_line_numbers_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ids.jsonl");
+    let text = "Firefighters in Porto contained a warehouse blaze on Tuesday after six hours of work.";
+    let ids = [r#"{"k":1}"#, "null", "[1,2]", r#""""#, r#""  ""#, r#""given""#, "7"];
+    let mut lines: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id},\"text\":{text:?}}}")).collect();
+    // No id field at all: the line number, as always, and no note about it.
+    lines.push(format!("{{\"text\":{text:?}}}"));
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    let args = ["scan", input.to_str().unwrap(), "--level", "copy", "--pairs", pairs.to_str().unwrap()];
+    let out = wiredup(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = stdout(&out);
+    let note = "note: 5 document(s) have an \"id\" field that is null, empty, an object or an array, and are \
+                named by their line number instead (first: ";
+    assert!(report.contains(note) && report.contains("ids.jsonl:1)"), "{report}");
+    // Every document is kept: the eight copies make 28 pairs, under the ids the note promises.
+    let named: BTreeSet<String> =
+        read_jsonl(&pairs).iter().flat_map(|p| [p["a"].clone(), p["b"].clone()]).map(|v| v.to_string()).collect();
+    let expected: BTreeSet<String> = ["\"1\"", "\"2\"", "\"3\"", "\"4\"", "\"5\"", "\"given\"", "\"7\"", "\"8\""]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(named, expected);
+    assert_eq!(read_jsonl(&pairs).len(), 28);
+    let json = wiredup(&["scan", input.to_str().unwrap(), "--level", "copy", "--format", "json", "-q"], None);
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(summary["unusable_ids"], 5);
+    // Well-formed ids say nothing.
+    std::fs::write(&input, format!("{{\"id\":\"a\",\"text\":{text:?}}}\n{{\"id\":2,\"text\":{text:?}}}\n")).unwrap();
+    let out = wiredup(&args, None);
+    assert!(!stdout(&out).contains("named by their line number"), "{}", stdout(&out));
+}

@@ -95,6 +95,11 @@ pub enum ProblemKind {
         first: String,
     },
     Unsupported,
+    /// Named as compressed (`.gz`, `.zst`) but not starting as such a file does.
+    NotCompressed {
+        format: &'static str,
+        extension: &'static str,
+    },
 }
 
 /// A problem with the input, located by file and (for JSON) line.
@@ -133,6 +138,11 @@ impl fmt::Display for Problem {
             ProblemKind::DuplicateId { id, first } => {
                 write!(f, "duplicate id {id:?} (first seen at {first}); skipped")
             }
+            ProblemKind::NotCompressed { format, extension } => write!(
+                f,
+                "not {format} data, though its name ends in {extension} (if it is plain text, rename it without \
+                 {extension}); skipped"
+            ),
             ProblemKind::Unsupported => {
                 write!(
                     f,
@@ -655,6 +665,14 @@ fn read_all(
                 }
             },
         };
+        let raw = match compressed_start(raw, *compression) {
+            Ok(raw) => raw,
+            Err(kind) => {
+                out.problem(Problem::new(name, None, kind));
+                reread.push(None);
+                continue;
+            }
+        };
         let decoded: Box<dyn Read> = match compression {
             Compression::None => raw,
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
@@ -684,6 +702,28 @@ fn read_all(
     }
     out.flush();
     Ok(reread)
+}
+
+/// `raw`, to be decoded as `compression` says, once its first bytes are those of such data
+/// (for plain text, `raw` as it is); else the problem to report: an empty or unreadable file,
+/// or one that is not compressed as its name says (a `.gz` file that is plain text would
+/// otherwise read as a corrupt one).
+fn compressed_start(raw: Box<dyn Read>, compression: Compression) -> std::result::Result<Box<dyn Read>, ProblemKind> {
+    use std::io::BufRead;
+    let (magic, format, extension): (&[u8], _, _) = match compression {
+        Compression::None => return Ok(raw),
+        Compression::Gzip => (&[0x1f, 0x8b], "gzip", ".gz"),
+        Compression::Zstd => (&[0x28, 0xb5, 0x2f, 0xfd], "zstd", ".zst"),
+    };
+    let mut buffered = io::BufReader::new(raw);
+    let head = buffered.fill_buf().map_err(|e| ProblemKind::Unreadable(e.to_string()))?;
+    if head.is_empty() {
+        return Err(ProblemKind::Empty);
+    }
+    if !head.starts_with(magic) && !magic.starts_with(head) {
+        return Err(ProblemKind::NotCompressed { format, extension });
+    }
+    Ok(Box::new(buffered))
 }
 
 /// Spools a Parquet file's rows as JSON lines, then reads them as a JSONL file. Returns whether
@@ -1671,6 +1711,40 @@ mod tests {
         let (docs, problems, _) = read(&[p]);
         assert!(!docs.is_empty() && docs.len() < 2000, "{}", docs.len());
         assert!(matches!(problems.as_slice(), [Problem { kind: ProblemKind::Truncated(_), .. }]), "{problems:?}");
+    }
+
+    #[test]
+    fn a_file_named_as_compressed_that_is_not_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "{\"id\":\"a\",\"text\":\"plain words here\"}\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(line.as_bytes()).unwrap();
+        let files: [(&str, Vec<u8>); 5] = [
+            ("plain.jsonl.gz", line.into()),
+            ("plain.jsonl.zst", line.into()),
+            ("empty.jsonl.gz", Vec::new()),
+            // One byte of a gzip header: a cut-off file, not a plain one.
+            ("cut.jsonl.gz", vec![0x1f]),
+            ("real.jsonl.gz", gz.finish().unwrap()),
+        ];
+        for (name, bytes) in &files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let (docs, problems, _) = read(&[dir.path().to_path_buf()]);
+        assert_eq!(docs, [("a".to_string(), "plain words here".to_string())]);
+        assert!(
+            matches!(&problems[0], Problem { file, kind: ProblemKind::Truncated(_), .. } if file == "cut.jsonl.gz")
+        );
+        let kinds: Vec<(&str, &ProblemKind)> = problems[1..].iter().map(|p| (p.file.as_str(), &p.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("empty.jsonl.gz", &ProblemKind::Empty),
+                ("plain.jsonl.gz", &ProblemKind::NotCompressed { format: "gzip", extension: ".gz" }),
+                ("plain.jsonl.zst", &ProblemKind::NotCompressed { format: "zstd", extension: ".zst" }),
+            ]
+        );
+        assert!(problems[2].to_string().contains("not gzip data, though its name ends in .gz"), "{}", problems[2]);
     }
 
     #[test]

@@ -174,8 +174,17 @@ pub fn run(command: IndexCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn per_doc(bytes: u64, docs: usize) -> u64 {
-    bytes / docs.max(1) as u64
+/// Bytes per document; none for an index of no documents.
+fn per_doc(bytes: u64, docs: usize) -> Option<u64> {
+    (docs > 0).then(|| bytes / docs as u64)
+}
+
+/// "N bytes, M per document", or just "N bytes" when there is no document.
+fn size_text(bytes: u64, docs: usize) -> String {
+    match per_doc(bytes, docs) {
+        Some(each) => format!("{bytes} bytes, {each} per document"),
+        None => format!("{bytes} bytes"),
+    }
 }
 
 fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
@@ -202,11 +211,10 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         index::build(&args.index, pipeline, inputs, console)
     })?;
     println!(
-        "indexed {} documents into {} ({} bytes, {} per document) in {:.1} s",
+        "indexed {} documents into {} ({}) in {:.1} s",
         written.docs,
         args.index.display(),
-        written.bytes,
-        per_doc(written.bytes, written.docs),
+        size_text(written.bytes, written.docs),
         started.elapsed().as_secs_f64()
     );
     Ok(if written.problems.is_empty() { ExitCode::Success } else { ExitCode::InputSkipped })
@@ -361,7 +369,10 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            println!("size: {} bytes ({} per document)", size, per_doc(size, index.len()));
+            match per_doc(size, index.len()) {
+                Some(each) => println!("size: {size} bytes ({each} per document)"),
+                None => println!("size: {size} bytes"),
+            }
             println!(
                 "format version {}, signature version {}, normalization version {}",
                 index::format::FORMAT_VERSION,

@@ -522,6 +522,7 @@ pub struct Written {
     pub added: usize,
     /// Indexed documents the added ones replaced (`add --replace`).
     pub replaced: usize,
+    /// The index's size on disk after the command ([`Index::size`]).
     pub bytes: u64,
     /// JSONL files in the folders given that hold no documents (no text field), and one example.
     pub sidecar_files: (usize, Option<String>),
@@ -580,6 +581,8 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     remove_unlisted(dir, &manifest);
     remove_other_texts(dir, next);
     let docs = data.docs.len();
+    // The whole index's size, as `add` and `info` give it (the manifest and kept texts too).
+    let bytes = Index::open(dir)?.size();
     Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files, unusable_ids })
 }
 

@@ -151,6 +151,18 @@ fn a_jsonl_file_not_read_as_articles_is_named_and_one_with_a_headless_first_reco
     let out = wiredup(&["index", "build", s(&built), s(new.path())], None);
     let err = stderr(&out);
     assert!(err.contains("labels.jsonl") && err.contains("no document was read"), "{err}");
+    // An index of no document has a size, and no size per document; the build and info agree on it.
+    let size = std::fs::read_dir(&built).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum::<u64>();
+    assert!(
+        stdout(&out).contains(&format!("indexed 0 documents into {} ({size} bytes) in", s(&built))),
+        "{}",
+        stdout(&out)
+    );
+    let info = wiredup(&["index", "info", s(&built)], None);
+    assert!(stdout(&info).contains(&format!("size: {size} bytes\n")), "{}", stdout(&info));
+    let info = wiredup(&["index", "info", s(&built), "--format", "json"], None);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!((info["bytes"].as_u64(), info["bytes_per_document"].is_null()), (Some(size), true));
     // Articles whose first record has no text: read (the copy is caught), that record warned.
     let head = serde_json::json!({"id": "header", "title": "export of 2024-05-01"});
     let article = serde_json::json!({"id": "copied", "text": text});

@@ -697,11 +697,17 @@ fn a_changed_archive_file_is_an_error_not_a_wrong_answer() {
     let out = wiredup(&["check", "--index", s(&idx), s(&new)], None);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("changed since it was indexed (its text differs)"), "{}", stderr(&out));
-    // Shorter: always noticed.
-    std::fs::write(&corpus, &text[..text.len() / 2]).unwrap();
+    // Lines appended to the archive (a dump that grows): its indexed documents still read back.
+    let appended = format!("{text}{{\"id\":\"later\",\"text\":\"a line written after the index was built\"}}\n");
+    std::fs::write(&corpus, &appended).unwrap();
+    let out = wiredup(&["check", "--index", s(&idx), s(&new)], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Cut before the matched document: noticed.
+    let line = text.find("{\"id\":\"doc00010\"").unwrap();
+    std::fs::write(&corpus, &text[..line]).unwrap();
     let out = wiredup(&["check", "--index", s(&idx), s(&new)], None);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("changed since it was indexed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed since it was indexed (cannot read its bytes"), "{}", stderr(&out));
     std::fs::remove_file(&corpus).unwrap();
     let out = wiredup(&["check", "--index", s(&idx), s(&new)], None);
     assert_eq!(out.status.code(), Some(2));
@@ -784,4 +790,26 @@ fn building_over_an_index_replaces_it() {
     let segments =
         std::fs::read_dir(&idx).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "wdx"));
     assert_eq!(segments.count(), 1, "the old segment is gone");
+}
+
+#[test]
+fn a_text_file_that_grew_since_it_was_indexed_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    std::fs::create_dir(&archive).unwrap();
+    let text = "Firefighters in Porto contained a warehouse blaze on Tuesday after six hours of work, \
+                the city's civil protection office said, and no one was hurt.";
+    std::fs::write(archive.join("blaze.txt"), text).unwrap();
+    let idx = dir.path().join("idx");
+    assert_eq!(wiredup(&["index", "build", s(&idx), s(&archive), "-q"], None).status.code(), Some(0));
+    let new = dir.path().join("new.txt");
+    std::fs::write(&new, text).unwrap();
+    let check = || wiredup(&["check", "--index", s(&idx), s(&new), "--level", "copy"], None);
+    assert_eq!(check().status.code(), Some(1));
+    // The file is the document: text added to its end changes it, though its first bytes still hold
+    // the indexed text.
+    std::fs::write(archive.join("blaze.txt"), format!("{text} Two streets stay closed.")).unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("changed since it was indexed (its file was"), "{}", stderr(&out));
 }

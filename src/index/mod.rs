@@ -319,20 +319,16 @@ impl Index {
         Ok(true)
     }
 
-    /// Indexed documents holding story feature `feature`, as far as the index can tell: in each
-    /// segment, its count there when two or more of its documents hold it, else the sketches
-    /// there holding it (0 or 1, unless the segment was merged from several). So a feature held
-    /// once in each of several segments (an index grown by `add`) is counted when it is among
-    /// those documents' heaviest (the rare names and numbers that tell a story); a lighter one,
-    /// or a bigram, is not. `None` when that adds up to less than 2.
+    /// Indexed documents holding story feature `feature`, as far as the index counted them:
+    /// `None` when no segment holds it twice (one document, or none, holds it).
     pub fn df(&self, feature: u64) -> Option<u32> {
-        let short = crate::hash::short(feature);
-        let total: u32 = self
-            .segments
-            .iter()
-            .map(|seg| seg.df(feature).unwrap_or_else(|| seg.sketch_hits(short).len() as u32))
-            .sum();
-        (total >= 2).then_some(total)
+        let mut total = None;
+        for seg in &self.segments {
+            if let Some(c) = seg.df(feature) {
+                *total.get_or_insert(0) += c;
+            }
+        }
+        total
     }
 
     /// Indexed document `doc`.

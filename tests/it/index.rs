@@ -813,32 +813,3 @@ fn a_text_file_that_grew_since_it_was_indexed_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("changed since it was indexed (its file was"), "{}", stderr(&out));
 }
-
-#[test]
-fn a_rare_feature_held_once_in_each_of_two_segments_counts_twice() {
-    use wiredup::story::{Kind, StoryFeaturizer};
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
-    let first = "Mayor Zbigniewska opened the Kwietniowa bridge to traffic after 48213 inspections.";
-    let second = "Protesters blocked Zbigniewska outside the Kwietniowa council over 48213 permits.";
-    write_corpus(&a, &[("a".into(), first.into())]);
-    write_corpus(&b, &[("b".into(), second.into())]);
-    let (once, grown) = (dir.path().join("once"), dir.path().join("grown"));
-    assert_eq!(wiredup(&["index", "build", s(&once), s(&a), s(&b), "-q"], None).status.code(), Some(0));
-    assert_eq!(wiredup(&["index", "build", s(&grown), s(&a), "-q"], None).status.code(), Some(0));
-    assert_eq!(wiredup(&["index", "add", s(&grown), s(&b), "-q"], None).status.code(), Some(0));
-    let (once, grown) = (wiredup::index::Index::open(&once).unwrap(), wiredup::index::Index::open(&grown).unwrap());
-    let featurizer = StoryFeaturizer::default();
-    let (fa, fb) = (featurizer.features(first), featurizer.features(second));
-    let shared: Vec<_> = fa.iter().filter(|f| fb.iter().any(|g| g.hash == f.hash)).collect();
-    let heavy: Vec<u64> = shared.iter().filter(|f| f.kind != Kind::Bigram).map(|f| f.hash).collect();
-    // The name, the place and the number (stopwords are no features).
-    assert!(heavy.len() >= 3, "{shared:?}");
-    for h in &heavy {
-        // Each segment of the grown index holds it once, and the index knows it is held twice.
-        assert_eq!((once.df(*h), grown.df(*h)), (Some(2), Some(2)));
-    }
-    // A feature of one document only: held once, in either index.
-    let alone = fa.iter().find(|f| f.kind != Kind::Bigram && !fb.iter().any(|g| g.hash == f.hash)).unwrap();
-    assert_eq!((once.df(alone.hash), grown.df(alone.hash)), (None, None));
-}

@@ -1312,7 +1312,17 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
             } else if key == f.title {
                 &mut out.title
             } else if key == f.date {
-                &mut out.date
+                // An object or array (a database export's {"$date": ...}) is kept as its JSON
+                // text: it reads as no date, and the summary counts it among the unreadable ones
+                // instead of it vanishing.
+                let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
+                let literal = raw.get().trim();
+                out.date = Some(if literal.starts_with(['{', '[']) {
+                    Scalar::Str(Cow::Owned(literal.to_string()))
+                } else {
+                    serde_json::from_str::<Scalar<'de>>(literal).map_err(de::Error::custom)?
+                });
+                continue;
             } else if key == f.source {
                 &mut out.source
             } else if key == f.url {

@@ -327,3 +327,33 @@ fn ids_that_cannot_name_a_document_are_replaced_by_line_numbers_and_said_so() {
     let out = wiredup(&args, None);
     assert!(!stdout(&out).contains("named by their line number"), "{}", stdout(&out));
 }
+
+#[test]
+fn dates_written_as_unix_times_count_and_an_object_date_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dated.jsonl");
+    let text = "Firefighters in Porto contained a warehouse blaze on Tuesday after six hours of work.";
+    // The same instant three ways, a day later, and a date an export wrote as an object.
+    let dates = ["1712534400", "1712534400000", r#""2024-04-08T00:00:00Z""#, r#""2024-04-10""#, r#"{"$date":"x"}"#];
+    let lines: Vec<String> =
+        dates.iter().enumerate().map(|(i, d)| format!("{{\"id\":\"d{i}\",\"date\":{d},\"text\":{text:?}}}")).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    let args =
+        ["scan", input.to_str().unwrap(), "--level", "copy", "--window", "1d", "--pairs", pairs.to_str().unwrap()];
+    let out = wiredup(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let found: BTreeSet<(String, String)> = read_jsonl(&pairs)
+        .iter()
+        .map(|p| (p["a"].as_str().unwrap().to_string(), p["b"].as_str().unwrap().to_string()))
+        .collect();
+    // d0-d2 are one instant; d3 is two days off them; d4 is undated, so the window lets it pair.
+    let expected: BTreeSet<(String, String)> =
+        [("d0", "d1"), ("d0", "d2"), ("d1", "d2"), ("d0", "d4"), ("d1", "d4"), ("d2", "d4"), ("d3", "d4")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+    assert_eq!(found, expected);
+    let report = stdout(&out);
+    assert!(report.contains(r#"note: 1 date(s) could not be read (e.g. "{\"$date\":\"x\"}")"#), "{report}");
+}

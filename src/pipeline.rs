@@ -153,7 +153,7 @@ enum Sketch {
 }
 
 /// One document of a batch as the pool parsed and sketched it: ((id, whether the input gave
-/// it), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
+/// it, whether its id field was there but unusable), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
 /// shingles)), or why it was skipped.
 type ParsedDoc =
     std::result::Result<((String, bool, bool), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;

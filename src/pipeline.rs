@@ -34,7 +34,9 @@ pub struct Doc {
     pub id: String,
     /// The id was read from the input, not made from a line number ([`crate::input::Record::id_given`]).
     pub id_given: bool,
-    pub meta: Meta,
+    /// Title, date, source and URL as read, boxed when there is any ([`Doc::meta`] reads it): most
+    /// dumps carry none, and a record is kept per document.
+    pub meta: Option<Box<Meta>>,
     pub location: Location,
     /// Line of the document in its file (0 for a whole text file).
     pub line: u64,
@@ -50,9 +52,21 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Its title, date, source and URL as read (all `None` when it had none).
+    pub fn meta(&self) -> &Meta {
+        const NONE: &Meta = &Meta { title: None, date: None, source: None, url: None };
+        self.meta.as_deref().unwrap_or(NONE)
+    }
+
+    /// `meta` as [`Doc::meta`] keeps it: boxed when it holds anything.
+    pub fn boxed_meta(meta: Meta) -> Option<Box<Meta>> {
+        (meta != Meta::default()).then(|| Box::new(meta))
+    }
+
     /// Its source or URL names a wire agency.
     pub fn is_wire(&self) -> bool {
-        [&self.meta.source, &self.meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s))
+        let meta = self.meta();
+        [&meta.source, &meta.url].into_iter().flatten().any(|s| cluster::is_wire_source(s))
     }
 }
 
@@ -511,7 +525,7 @@ impl Pipeline {
                     r.docs.push(Doc {
                         id,
                         id_given,
-                        meta,
+                        meta: Doc::boxed_meta(meta),
                         location,
                         line,
                         bytes,

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::cluster::{self, Cluster, Window};
 use crate::error::{Error, Result, StageError};
-use crate::input::{Inputs, Location, Meta, Problem, ProblemKind};
+use crate::input::{Inputs, Location, Problem, ProblemKind};
 use crate::lsh::{self, Candidate};
 use crate::params::Params;
 use crate::pipeline::{Doc, Observer, Pipeline, ScanOutput, Signed, Stats};
@@ -402,7 +402,7 @@ impl Corpus {
         self.docs.push(Doc {
             id: row.id,
             id_given: true,
-            meta: Meta::default(),
+            meta: None,
             location: Location::Text { source },
             line,
             bytes: row.bytes,

@@ -181,7 +181,7 @@ impl SegmentData {
             };
             seg.docs.push(DocEntry {
                 id: doc.id,
-                meta: doc.meta,
+                meta: doc.meta.map(|m| *m).unwrap_or_default(),
                 file,
                 line: doc.line.min(u32::MAX as u64) as u32,
                 offset,

@@ -75,7 +75,7 @@ fn target_place(out: &CheckOutput, t: Target, inputs: &Inputs) -> Place {
 fn target_title(out: &CheckOutput, t: Target) -> Option<&str> {
     match t {
         Target::Indexed(d) => out.indexed[&d].0.meta.title.as_deref(),
-        Target::New(d) => out.docs[d as usize].meta.title.as_deref(),
+        Target::New(d) => out.docs[d as usize].meta().title.as_deref(),
     }
 }
 
@@ -116,7 +116,7 @@ pub fn check_text(w: &mut dyn Write, out: &CheckOutput, ctx: &CheckContext) -> i
             continue;
         }
         let doc = &out.docs[d];
-        let title = doc.meta.title.as_deref().map(|t| format!("  \"{}\"", shorten(t, 70))).unwrap_or_default();
+        let title = doc.meta().title.as_deref().map(|t| format!("  \"{}\"", shorten(t, 70))).unwrap_or_default();
         writeln!(w, "{}  {}{title}", new_place(doc, ctx.inputs).show(), doc.id)?;
         let (shown, rest) = ctx.shown(matches);
         for m in shown {

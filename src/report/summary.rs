@@ -26,7 +26,7 @@ pub struct Context<'a> {
 
 /// A document's title, else the first line of its text (read again), shortened to `max` chars.
 fn headline(doc: &Doc, inputs: &Inputs, max: usize) -> String {
-    let text = match &doc.meta.title {
+    let text = match &doc.meta().title {
         Some(t) if !t.trim().is_empty() => t.clone(),
         _ => inputs.reread(doc.location).unwrap_or_default(),
     };

@@ -439,7 +439,10 @@ impl Pipeline {
         }
         observer.stage("read");
         let started = Instant::now();
-        let mut seen: ahash::AHashMap<String, u32> = ahash::AHashMap::new();
+        // Documents registered so far, by id: their numbers, hashed by the id they hold (no second
+        // copy of every id).
+        let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
+        let id_hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
         let mut failure: Option<Error> = None;
         // Document frequencies are counted on their own thread, batch after batch in order,
         // while the next batch is parsed.
@@ -483,7 +486,8 @@ impl Pipeline {
                             continue;
                         }
                     };
-                    if let Some(&first) = seen.get(&id) {
+                    let id_hash = id_hasher.hash_one(&id);
+                    if let Some(&first) = seen.find(id_hash, |&d| r.docs[d as usize].id == id) {
                         let first = where_is(inputs, &r.docs[first as usize]);
                         let kind = ProblemKind::DuplicateId { id, first };
                         let file = inputs.source_name(location).to_string();
@@ -505,7 +509,6 @@ impl Pipeline {
                             .1
                             .get_or_insert_with(|| format!("{}:{line}", inputs.source_name(location)));
                     }
-                    seen.insert(id.clone(), r.docs.len() as u32);
                     r.stats.bytes += bytes as u64;
                     if features == 0 {
                         r.stats.docs_without_words += 1;
@@ -533,6 +536,8 @@ impl Pipeline {
                         date,
                         text_hash,
                     });
+                    let docs = &r.docs;
+                    seen.insert_unique(id_hash, (docs.len() - 1) as u32, |&d| id_hasher.hash_one(&docs[d as usize].id));
                     if key_budget.is_some_and(|budget| r.keys.len() * 8 >= budget) {
                         r.spill(bands)?;
                     }

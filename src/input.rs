@@ -1265,6 +1265,20 @@ impl<'a> Scalar<'a> {
     }
 }
 
+/// A field's value as a [`Scalar`], except that a value `verbatim` picks (given its JSON text) is
+/// kept as the text it was written as.
+fn scalar_or_literal<'de, E: de::Error>(
+    raw: &'de serde_json::value::RawValue,
+    verbatim: impl Fn(&str) -> bool,
+) -> std::result::Result<Scalar<'de>, E> {
+    let literal = raw.get().trim();
+    if verbatim(literal) {
+        Ok(Scalar::Other(literal.to_string()))
+    } else {
+        serde_json::from_str(literal).map_err(E::custom)
+    }
+}
+
 /// Pulls the configured fields out of one JSON object, skipping every other field unparsed.
 struct FieldPicker<'f>(&'f Fields);
 
@@ -1300,14 +1314,8 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
             } else if key == f.id {
                 // A number keeps its digits as written: read as a float, ids past 2^64 would
                 // round, and two of them could become one.
-                let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
-                let literal = raw.get().trim();
-                let number = literal.starts_with(|c: char| c == '-' || c.is_ascii_digit());
-                out.id = Some(if number {
-                    Scalar::Other(literal.to_string())
-                } else {
-                    serde_json::from_str::<Scalar<'de>>(literal).map_err(de::Error::custom)?
-                });
+                let number = |literal: &str| literal.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+                out.id = Some(scalar_or_literal(map.next_value()?, number)?);
                 continue;
             } else if key == f.title {
                 &mut out.title
@@ -1315,13 +1323,7 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
                 // An object or array (a database export's {"$date": ...}) is kept as its JSON
                 // text: it reads as no date, and the summary counts it among the unreadable ones
                 // instead of it vanishing.
-                let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
-                let literal = raw.get().trim();
-                out.date = Some(if literal.starts_with(['{', '[']) {
-                    Scalar::Str(Cow::Owned(literal.to_string()))
-                } else {
-                    serde_json::from_str::<Scalar<'de>>(literal).map_err(de::Error::custom)?
-                });
+                out.date = Some(scalar_or_literal(map.next_value()?, |literal| literal.starts_with(['{', '[']))?);
                 continue;
             } else if key == f.source {
                 &mut out.source

@@ -322,6 +322,13 @@ fn ids_that_cannot_name_a_document_are_replaced_by_line_numbers_and_said_so() {
     let json = wiredup(&["scan", input.to_str().unwrap(), "--level", "copy", "--format", "json", "-q"], None);
     let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(summary["unusable_ids"], 5);
+    // index build and check say the same on stderr.
+    let idx = dir.path().join("idx");
+    let out = wiredup(&["index", "build", idx.to_str().unwrap(), input.to_str().unwrap(), "--level", "copy"], None);
+    assert!(stderr(&out).contains(note) && stderr(&out).contains("ids.jsonl:1)"), "{}", stderr(&out));
+    let out = wiredup(&["check", "--index", idx.to_str().unwrap(), input.to_str().unwrap(), "--level", "copy"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(note) && stderr(&out).contains("ids.jsonl:1)"), "{}", stderr(&out));
     // Well-formed ids say nothing.
     std::fs::write(&input, format!("{{\"id\":\"a\",\"text\":{text:?}}}\n{{\"id\":2,\"text\":{text:?}}}\n")).unwrap();
     let out = wiredup(&args, None);

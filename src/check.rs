@@ -87,6 +87,8 @@ pub struct CheckStats {
     pub sidecar_files: (usize, Option<String>),
     /// New documents named by their line because their id field was unusable, and the first.
     pub unusable_ids: (usize, Option<String>),
+    /// New documents whose title, source or URL field was dropped (an object or array), and the first.
+    pub dropped_fields: (usize, Option<String>),
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -138,6 +140,7 @@ pub fn check(
         indexed_docs: index.live(),
         sidecar_files: signed.stats.sidecar_files.clone(),
         unusable_ids: signed.stats.unusable_ids.clone(),
+        dropped_fields: signed.stats.dropped_fields.clone(),
         ..CheckStats::default()
     };
     stats.timings = signed.stats.timings.clone();

@@ -61,6 +61,9 @@ pub struct Record<'a> {
     /// The id field was there but null, empty, an object or an array, so the id was made from
     /// the line number instead.
     pub id_unusable: bool,
+    /// The first of the title, source and URL fields that held an object or an array (dropped:
+    /// those fields carry text), by its name.
+    pub dropped_field: Option<String>,
     pub text: Cow<'a, str>,
     pub meta: Meta,
     pub location: Location,
@@ -432,6 +435,7 @@ impl Inputs {
                     id: source.name.clone(),
                     id_given: true,
                     id_unusable: false,
+                    dropped_field: None,
                     text: Cow::Borrowed(text),
                     meta: Meta::default(),
                     location: Location::Text { source: unit.source },
@@ -452,6 +456,7 @@ impl Inputs {
                     id,
                     id_given,
                     id_unusable,
+                    dropped_field: picked.dropped_field,
                     text: picked.text,
                     meta: picked.meta,
                     location: Location::Json {
@@ -1190,6 +1195,8 @@ struct Picked<'a> {
     id: IdField,
     text: Cow<'a, str>,
     meta: Meta,
+    /// See [`Record::dropped_field`].
+    dropped_field: Option<String>,
 }
 
 /// What a JSON line's id field held.
@@ -1380,6 +1387,11 @@ fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picke
     if text.trim().is_empty() {
         return Err(ProblemKind::EmptyText);
     }
+    let nested = |value: &Option<Scalar>| matches!(value, Some(Scalar::Nested));
+    let dropped_field = [(&raw.title, &fields.title), (&raw.source, &fields.source), (&raw.url, &fields.url)]
+        .into_iter()
+        .find(|(value, _)| nested(value))
+        .map(|(_, name)| name.clone());
     Ok(Picked {
         id: match raw.id {
             None => IdField::Absent,
@@ -1387,6 +1399,7 @@ fn parse_fields<'a>(json: &'a str, fields: &Fields) -> std::result::Result<Picke
             Some(id) => id.into_string().map_or(IdField::Unusable, IdField::Given),
         },
         text,
+        dropped_field,
         meta: Meta {
             title: raw.title.and_then(Scalar::into_string),
             date: raw.date.and_then(Scalar::into_string),
@@ -1644,6 +1657,23 @@ mod tests {
             assert_eq!(id(&format!(r#"{{"id": {unusable}, "text": "a"}}"#)), IdField::Unusable, "{unusable}");
         }
         assert_eq!(id(r#"{"text": "a"}"#), IdField::Absent);
+    }
+
+    #[test]
+    fn a_title_source_or_url_that_is_not_text_is_dropped_and_named() {
+        let fields = Fields { title: "headline".into(), ..Fields::default() };
+        fn picked<'a>(json: &'a str, fields: &Fields) -> Picked<'a> {
+            parse_fields(json, fields).unwrap()
+        }
+        let picked = |json: &'static str| picked(json, &fields);
+        let p = picked(r#"{"text": "a", "headline": {"main": "x"}, "url": ["u"], "source": "AP"}"#);
+        assert_eq!((p.dropped_field.as_deref(), p.meta.title, p.meta.url), (Some("headline"), None, None));
+        assert_eq!(p.meta.source.as_deref(), Some("AP"));
+        assert_eq!(picked(r#"{"text": "a", "url": {"href": "u"}}"#).dropped_field.as_deref(), Some("url"));
+        // Null is no value, as an absent field; text and numbers are kept.
+        for kept in [r#"{"text": "a", "headline": null}"#, r#"{"text": "a", "headline": "T", "source": 7}"#] {
+            assert_eq!(picked(kept).dropped_field, None, "{kept}");
+        }
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub struct Stats {
     /// Documents whose id field was null, empty, an object or an array (named by their line
     /// instead), and where the first is.
     pub unusable_ids: (usize, Option<String>),
+    /// Documents whose title, source or URL field held an object or an array (dropped), and
+    /// where the first is, with the field's name.
+    pub dropped_fields: (usize, Option<String>),
     pub candidates: CandidateStats,
     /// Sorted runs of band keys written to disk because of the memory limit (0: all in memory).
     pub spilled_runs: usize,
@@ -167,10 +170,12 @@ enum Sketch {
 }
 
 /// One document of a batch as the pool parsed and sketched it: ((id, whether the input gave
-/// it, whether its id field was there but unusable), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
+/// it, whether its id field was there but unusable, the metadata field dropped), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
 /// shingles)), or why it was skipped.
-type ParsedDoc =
-    std::result::Result<((String, bool, bool), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)), Problem>;
+type ParsedDoc = std::result::Result<
+    ((String, bool, bool, Option<String>), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)),
+    Problem,
+>;
 
 /// A parsed batch waiting to be registered, in input order.
 struct Parsed {
@@ -472,7 +477,7 @@ impl Pipeline {
                 }
                 for item in parsed.docs {
                     let (
-                        (id, id_given, id_unusable),
+                        (id, id_given, id_unusable, dropped_field),
                         meta,
                         location,
                         line,
@@ -502,6 +507,13 @@ impl Pipeline {
                         }
                         parsed
                     });
+                    if let Some(field) = dropped_field {
+                        r.stats.dropped_fields.0 += 1;
+                        r.stats
+                            .dropped_fields
+                            .1
+                            .get_or_insert_with(|| format!("{}:{line}, {field:?}", inputs.source_name(location)));
+                    }
                     if id_unusable {
                         r.stats.unusable_ids.0 += 1;
                         r.stats
@@ -564,7 +576,7 @@ impl Pipeline {
                         let (features, sketch) = self.sketch(&record.text, s);
                         let bytes = record.text.len() as u32;
                         let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
-                        let id = (record.id, record.id_given, record.id_unusable);
+                        let id = (record.id, record.id_given, record.id_unusable, record.dropped_field);
                         Ok((id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
                     })
                     .collect()

@@ -530,6 +530,8 @@ pub struct Written {
     pub sidecar_files: (usize, Option<String>),
     /// Documents named by their line because their id field was unusable, and the first.
     pub unusable_ids: (usize, Option<String>),
+    /// Documents whose title, source or URL field was dropped (an object or array), and the first.
+    pub dropped_fields: (usize, Option<String>),
 }
 
 /// Signs `inputs` and writes them as a new index in `dir` (created if needed; an index already
@@ -570,6 +572,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     let problems = std::mem::take(&mut signed.problems);
     let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
     let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
+    let dropped_fields = std::mem::take(&mut signed.stats.dropped_fields);
     let data = segment_of(signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
@@ -585,7 +588,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     let docs = data.docs.len();
     // The whole index's size, as `add` and `info` give it (the manifest and kept texts too).
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files, unusable_ids })
+    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files, unusable_ids, dropped_fields })
 }
 
 /// `config` as `index build` and `add` sign with: story sketches cut while reading to the
@@ -690,6 +693,7 @@ pub fn add(
     let problems = std::mem::take(&mut signed.problems);
     let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
     let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
+    let dropped_fields = std::mem::take(&mut signed.stats.dropped_fields);
     let data = segment_of(signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
@@ -703,7 +707,7 @@ pub fn add(
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files, unusable_ids })
+    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files, unusable_ids, dropped_fields })
 }
 
 /// Merges every segment of the index in `dir` into one, without the replaced documents (their
@@ -738,6 +742,7 @@ pub fn compact(dir: &Path) -> Result<Written> {
         bytes,
         sidecar_files: (0, None),
         unusable_ids: (0, None),
+        dropped_fields: (0, None),
     })
 }
 

@@ -96,6 +96,18 @@ pub fn unusable_ids_note(unusable: &(usize, Option<String>), id_field: &str) -> 
     }
 }
 
+/// The note on documents whose title, source or URL field held an object or an array, which
+/// was dropped, pointing at the first.
+pub fn dropped_fields_note(dropped: &(usize, Option<String>)) -> Option<String> {
+    match dropped {
+        (n @ 1.., Some(first)) => Some(format!(
+            "note: {n} document(s) have a title, source or url field that is an object or an array (not text); \
+             it is left out (first: {first})"
+        )),
+        _ => None,
+    }
+}
+
 /// The readable report.
 pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io::Result<()> {
     let s = &scan.stats;
@@ -172,6 +184,9 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         writeln!(out, "{note}")?;
     }
     if let Some(note) = unusable_ids_note(&s.unusable_ids, &c.fields.id) {
+        writeln!(out, "{note}")?;
+    }
+    if let Some(note) = dropped_fields_note(&s.dropped_fields) {
         writeln!(out, "{note}")?;
     }
     if s.story_oversized > 0 {
@@ -289,6 +304,7 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "ignored_files": s.ignored_files.0,
         "sidecar_files": s.sidecar_files.0,
         "unusable_ids": s.unusable_ids.0,
+        "dropped_fields": s.dropped_fields.0,
         "candidate_pairs": s.candidates.pairs,
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,

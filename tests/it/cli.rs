@@ -329,6 +329,7 @@ fn ids_that_cannot_name_a_document_are_replaced_by_line_numbers_and_said_so() {
     let out = wiredup(&["check", "--index", idx.to_str().unwrap(), input.to_str().unwrap(), "--level", "copy"], None);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains(note) && stderr(&out).contains("ids.jsonl:1)"), "{}", stderr(&out));
+    assert_eq!(summary["dropped_fields"], 0);
     // Well-formed ids say nothing.
     std::fs::write(&input, format!("{{\"id\":\"a\",\"text\":{text:?}}}\n{{\"id\":2,\"text\":{text:?}}}\n")).unwrap();
     let out = wiredup(&args, None);

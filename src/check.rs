@@ -27,7 +27,7 @@ use crate::evidence::{self, Aligned};
 use crate::index::{DocEntry, Index};
 use crate::input::{Inputs, Problem};
 use crate::lsh;
-use crate::pipeline::{relation_of, Doc, Observer, Pipeline};
+use crate::pipeline::{relation_of, Doc, InputNotes, Observer, Pipeline};
 use crate::story::{self, Feature, Vector, Weighting};
 use crate::verify::{Overlap, Relation};
 
@@ -83,12 +83,8 @@ pub struct CheckStats {
     pub wrapped_candidates: (usize, usize),
     /// Sampled shingles of new documents skipped as too common (see [`lsh::contained_candidates`]).
     pub wrapped_oversized: usize,
-    /// JSONL files in the folders given that hold no documents (no text field), and one example.
-    pub sidecar_files: (usize, Option<String>),
-    /// New documents named by their line because their id field was unusable, and the first.
-    pub unusable_ids: (usize, Option<String>),
-    /// New documents whose title, source or URL field was dropped (an object or array), and the first.
-    pub dropped_fields: (usize, Option<String>),
+    /// What reading the new documents found that the user is told.
+    pub notes: InputNotes,
     pub timings: Vec<(&'static str, Duration)>,
 }
 
@@ -138,9 +134,7 @@ pub fn check(
     let mut stats = CheckStats {
         docs: signed.docs.len(),
         indexed_docs: index.live(),
-        sidecar_files: signed.stats.sidecar_files.clone(),
-        unusable_ids: signed.stats.unusable_ids.clone(),
-        dropped_fields: signed.stats.dropped_fields.clone(),
+        notes: signed.stats.notes.clone(),
         ..CheckStats::default()
     };
     stats.timings = signed.stats.timings.clone();

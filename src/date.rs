@@ -94,8 +94,9 @@ mod tests {
         assert_eq!(parse_date("1712534401999"), Some(day + 1));
         assert_eq!(parse_date("20240408"), Some(day));
         assert_eq!(parse_date("20240408010203"), Some(day + 3723));
-        assert_eq!(parse_date("541350061"), Some(541_350_061)); // 1987
-                                                                // Not dates: too few or too many digits, impossible days, stray dots.
+        // 1987.
+        assert_eq!(parse_date("541350061"), Some(541_350_061));
+        // Not dates: too few or too many digits, impossible days, stray dots.
         for s in ["2024", "12345", "20241308", "20240431", "17125344000000", "1.2.3", ".", "20240408.5"] {
             assert_eq!(parse_date(s), None, "{s}");
         }

@@ -95,14 +95,8 @@ pub struct Stats {
     /// Dates present but unreadable, and one example.
     pub unreadable_dates: (usize, Option<String>),
     pub ignored_files: (usize, Option<String>),
-    /// JSONL files in folders that hold no documents (no text field), and one example.
-    pub sidecar_files: (usize, Option<String>),
-    /// Documents whose id field was null, empty, an object or an array (named by their line
-    /// instead), and where the first is.
-    pub unusable_ids: (usize, Option<String>),
-    /// Documents whose title, source or URL field held an object or an array (dropped), and
-    /// where the first is, with the field's name.
-    pub dropped_fields: (usize, Option<String>),
+    /// What reading found that every command reading inputs tells the user.
+    pub notes: InputNotes,
     pub candidates: CandidateStats,
     /// Sorted runs of band keys written to disk because of the memory limit (0: all in memory).
     pub spilled_runs: usize,
@@ -169,9 +163,30 @@ enum Sketch {
     Story { keys: Vec<u64>, features: Vec<u64>, sketch: Sketched },
 }
 
+/// What reading found in the inputs that `scan`, `check` and `index build`/`add` each tell the
+/// user in a note ([`crate::report::input_notes`]): each a count and where the first case is.
+#[derive(Debug, Clone, Default)]
+pub struct InputNotes {
+    /// JSONL files in folders that hold no documents (no text field), and one example.
+    pub sidecar_files: (usize, Option<String>),
+    /// Documents whose id field was null, empty, an object or an array (named by their line
+    /// instead), and where the first is.
+    pub unusable_ids: (usize, Option<String>),
+    /// Documents whose title, source or URL field held an object or an array (dropped), and
+    /// where the first is, with the field's name.
+    pub dropped_fields: (usize, Option<String>),
+}
+
+/// Counts one more case in `tally`, remembering `first()` when it is the first.
+fn count_case(tally: &mut (usize, Option<String>), first: impl FnOnce() -> String) {
+    tally.0 += 1;
+    tally.1.get_or_insert_with(first);
+}
+
 /// One document of a batch as the pool parsed and sketched it: ((id, whether the input gave
-/// it, whether its id field was there but unusable, the metadata field dropped), metadata, location, line, (text bytes, text hash), feature count, (sketch, sampled
-/// shingles)), or why it was skipped.
+/// it, whether its id field was there but unusable, the metadata field dropped), metadata,
+/// location, line, (text bytes, text hash), feature count, (sketch, sampled shingles)), or why
+/// it was skipped.
 type ParsedDoc = std::result::Result<
     ((String, bool, bool, Option<String>), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)),
     Problem,
@@ -472,8 +487,7 @@ impl Pipeline {
                     report(p, &mut r.problems)?;
                 }
                 for name in parsed.sidecars {
-                    r.stats.sidecar_files.0 += 1;
-                    r.stats.sidecar_files.1.get_or_insert(name);
+                    count_case(&mut r.stats.notes.sidecar_files, || name);
                 }
                 for item in parsed.docs {
                     let (
@@ -502,24 +516,16 @@ impl Pipeline {
                     let date = meta.date.as_deref().and_then(|d| {
                         let parsed = parse_date(d);
                         if parsed.is_none() {
-                            r.stats.unreadable_dates.0 += 1;
-                            r.stats.unreadable_dates.1.get_or_insert_with(|| d.to_string());
+                            count_case(&mut r.stats.unreadable_dates, || d.to_string());
                         }
                         parsed
                     });
+                    let at = || format!("{}:{line}", inputs.source_name(location));
                     if let Some(field) = dropped_field {
-                        r.stats.dropped_fields.0 += 1;
-                        r.stats
-                            .dropped_fields
-                            .1
-                            .get_or_insert_with(|| format!("{}:{line}, {field:?}", inputs.source_name(location)));
+                        count_case(&mut r.stats.notes.dropped_fields, || format!("{}, {field:?}", at()));
                     }
                     if id_unusable {
-                        r.stats.unusable_ids.0 += 1;
-                        r.stats
-                            .unusable_ids
-                            .1
-                            .get_or_insert_with(|| format!("{}:{line}", inputs.source_name(location)));
+                        count_case(&mut r.stats.notes.unusable_ids, at);
                     }
                     r.stats.bytes += bytes as u64;
                     if features == 0 {
@@ -607,7 +613,7 @@ impl Pipeline {
         }
         r.stats.spilled_runs = r.spilled.as_ref().map_or(0, |s| s.runs());
         r.stats.docs = r.docs.len();
-        r.stats.sources -= r.stats.sidecar_files.0;
+        r.stats.sources -= r.stats.notes.sidecar_files.0;
         r.stats.timings.push(("read", started.elapsed()));
         Ok(r)
     }

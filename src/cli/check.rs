@@ -158,9 +158,7 @@ impl CheckArgs {
 /// pointed at the wrong folder would pass unnoticed).
 fn input_notes(inputs: &Inputs, stats: &CheckStats, fields: &Fields) -> Vec<String> {
     let mut notes: Vec<String> = report::ignored_files_note(&inputs.ignored_files).into_iter().collect();
-    notes.extend(report::sidecar_files_note(&stats.sidecar_files, &fields.text));
-    notes.extend(report::unusable_ids_note(&stats.unusable_ids, &fields.id));
-    notes.extend(report::dropped_fields_note(&stats.dropped_fields));
+    notes.extend(report::input_notes(&stats.notes, fields));
     if stats.docs == 0 {
         notes.push(
             "warning: no new document was read from the paths given, so nothing was checked (inputs: .txt .md \

@@ -254,10 +254,7 @@ fn sign_with(
     let written = written?;
     if !quiet {
         let ignored = report::ignored_files_note(&inputs.ignored_files);
-        let sidecars = report::sidecar_files_note(&written.sidecar_files, &fields.text);
-        let unusable_ids = report::unusable_ids_note(&written.unusable_ids, &fields.id);
-        let dropped = report::dropped_fields_note(&written.dropped_fields);
-        for note in ignored.into_iter().chain(sidecars).chain(unusable_ids).chain(dropped) {
+        for note in ignored.into_iter().chain(report::input_notes(&written.notes, &fields)) {
             eprintln!("{note}");
         }
         if written.added == 0 {

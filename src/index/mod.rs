@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{self, Config, Level};
 use crate::error::{Error, IndexError, Result};
 use crate::input::{Inputs, Location};
-use crate::pipeline::{Observer, Pipeline, Signed};
+use crate::pipeline::{InputNotes, Observer, Pipeline, Signed};
 use ahash::AHashMap;
 
 use format::Kind;
@@ -526,12 +526,8 @@ pub struct Written {
     pub replaced: usize,
     /// The index's size on disk after the command ([`Index::size`]).
     pub bytes: u64,
-    /// JSONL files in the folders given that hold no documents (no text field), and one example.
-    pub sidecar_files: (usize, Option<String>),
-    /// Documents named by their line because their id field was unusable, and the first.
-    pub unusable_ids: (usize, Option<String>),
-    /// Documents whose title, source or URL field was dropped (an object or array), and the first.
-    pub dropped_fields: (usize, Option<String>),
+    /// What reading the added documents found that the user is told.
+    pub notes: InputNotes,
 }
 
 /// Signs `inputs` and writes them as a new index in `dir` (created if needed; an index already
@@ -570,9 +566,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     let next = old.as_ref().map_or(1, |(_, m)| m.next);
     let copies = keep_spooled(dir, inputs, &signed, next)?;
     let problems = std::mem::take(&mut signed.problems);
-    let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
-    let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
-    let dropped_fields = std::mem::take(&mut signed.stats.dropped_fields);
+    let notes = std::mem::take(&mut signed.stats.notes);
     let data = segment_of(signed, inputs, config, story, &copies)?;
     let file = segment_name(next);
     let bytes = data.write(&dir.join(&file), &params)?;
@@ -588,7 +582,7 @@ fn build_into(dir: &Path, pipeline: &Pipeline, inputs: &mut Inputs, observer: &d
     let docs = data.docs.len();
     // The whole index's size, as `add` and `info` give it (the manifest and kept texts too).
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, sidecar_files, unusable_ids, dropped_fields })
+    Ok(Written { problems, docs, added: docs, replaced: 0, bytes, notes })
 }
 
 /// `config` as `index build` and `add` sign with: story sketches cut while reading to the
@@ -691,9 +685,7 @@ pub fn add(
     let copies =
         if signed.docs.is_empty() { AHashMap::new() } else { keep_spooled(dir, inputs, &signed, manifest.next)? };
     let problems = std::mem::take(&mut signed.problems);
-    let sidecar_files = std::mem::take(&mut signed.stats.sidecar_files);
-    let unusable_ids = std::mem::take(&mut signed.stats.unusable_ids);
-    let dropped_fields = std::mem::take(&mut signed.stats.dropped_fields);
+    let notes = std::mem::take(&mut signed.stats.notes);
     let data = segment_of(signed, inputs, config, index.has_story(), &copies)?;
     let added = data.docs.len();
     if added > 0 {
@@ -707,7 +699,7 @@ pub fn add(
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, sidecar_files, unusable_ids, dropped_fields })
+    Ok(Written { problems, docs, added, replaced: newly_replaced, bytes, notes })
 }
 
 /// Merges every segment of the index in `dir` into one, without the replaced documents (their
@@ -734,16 +726,7 @@ pub fn compact(dir: &Path) -> Result<Written> {
     drop(index);
     remove_unlisted(dir, &manifest);
     let bytes = Index::open(dir)?.size();
-    Ok(Written {
-        problems: Vec::new(),
-        docs,
-        added: 0,
-        replaced: 0,
-        bytes,
-        sidecar_files: (0, None),
-        unusable_ids: (0, None),
-        dropped_fields: (0, None),
-    })
+    Ok(Written { problems: Vec::new(), docs, added: 0, replaced: 0, bytes, notes: InputNotes::default() })
 }
 
 fn segment_name(n: u64) -> String {

@@ -13,9 +13,7 @@ pub use check::{check_github, check_json, check_text, fails, CheckContext};
 pub use jsonl::{write_clusters, write_pairs};
 pub(crate) use parquet::writer as parquet_writer;
 pub use parquet::{pairs_schema, write_clusters_parquet, write_pairs_parquet};
-pub use summary::{
-    dropped_fields_note, ignored_files_note, json_summary, sidecar_files_note, text_summary, unusable_ids_note, Context,
-};
+pub use summary::{ignored_files_note, input_notes, json_summary, text_summary, Context};
 
 use crate::error::{Error, Result};
 

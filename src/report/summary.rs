@@ -8,9 +8,9 @@ use serde_json::json;
 use super::round4;
 use super::shorten;
 use crate::cluster::Cluster;
-use crate::config::{Config, Level};
+use crate::config::{Config, Fields, Level};
 use crate::input::Inputs;
-use crate::pipeline::{Doc, Pipeline, ScanOutput};
+use crate::pipeline::{Doc, InputNotes, Pipeline, ScanOutput};
 use crate::verify::Relation;
 
 /// What a summary needs besides the result itself.
@@ -75,7 +75,7 @@ pub fn ignored_files_note(ignored: &(usize, Option<String>)) -> Option<String> {
 
 /// The note on JSONL files found in folders and not read as documents (their lines have no
 /// `text_field`: labels, metadata), naming one.
-pub fn sidecar_files_note(sidecars: &(usize, Option<String>), text_field: &str) -> Option<String> {
+fn sidecar_files_note(sidecars: &(usize, Option<String>), text_field: &str) -> Option<String> {
     match sidecars {
         (n @ 1.., Some(example)) => Some(format!(
             "note: {n} JSONL file(s) in the folders given hold no {text_field:?} field and were not read as documents (e.g. {example})"
@@ -86,7 +86,7 @@ pub fn sidecar_files_note(sidecars: &(usize, Option<String>), text_field: &str) 
 
 /// The note on JSON documents whose id field could not name them (null, empty, an object or an
 /// array) and were named by their line instead, pointing at the first.
-pub fn unusable_ids_note(unusable: &(usize, Option<String>), id_field: &str) -> Option<String> {
+fn unusable_ids_note(unusable: &(usize, Option<String>), id_field: &str) -> Option<String> {
     match unusable {
         (n @ 1.., Some(first)) => Some(format!(
             "note: {n} document(s) have an {id_field:?} field that is null, empty, an object or an array, and are \
@@ -98,7 +98,7 @@ pub fn unusable_ids_note(unusable: &(usize, Option<String>), id_field: &str) -> 
 
 /// The note on documents whose title, source or URL field held an object or an array, which
 /// was dropped, pointing at the first.
-pub fn dropped_fields_note(dropped: &(usize, Option<String>)) -> Option<String> {
+fn dropped_fields_note(dropped: &(usize, Option<String>)) -> Option<String> {
     match dropped {
         (n @ 1.., Some(first)) => Some(format!(
             "note: {n} document(s) have a title, source or url field that is an object or an array (not text); \
@@ -106,6 +106,14 @@ pub fn dropped_fields_note(dropped: &(usize, Option<String>)) -> Option<String> 
         )),
         _ => None,
     }
+}
+
+/// The notes on what reading found in the inputs ([`InputNotes`]), as every command that reads
+/// inputs prints them.
+pub fn input_notes(notes: &InputNotes, fields: &Fields) -> Vec<String> {
+    let sidecars = sidecar_files_note(&notes.sidecar_files, &fields.text);
+    let ids = unusable_ids_note(&notes.unusable_ids, &fields.id);
+    sidecars.into_iter().chain(ids).chain(dropped_fields_note(&notes.dropped_fields)).collect()
 }
 
 /// The readable report.
@@ -180,13 +188,7 @@ pub fn text_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
     if let Some(note) = ignored_files_note(&s.ignored_files) {
         writeln!(out, "{note}")?;
     }
-    if let Some(note) = sidecar_files_note(&s.sidecar_files, &c.fields.text) {
-        writeln!(out, "{note}")?;
-    }
-    if let Some(note) = unusable_ids_note(&s.unusable_ids, &c.fields.id) {
-        writeln!(out, "{note}")?;
-    }
-    if let Some(note) = dropped_fields_note(&s.dropped_fields) {
+    for note in input_notes(&s.notes, &c.fields) {
         writeln!(out, "{note}")?;
     }
     if s.story_oversized > 0 {
@@ -302,9 +304,9 @@ pub fn json_summary(out: &mut dyn Write, scan: &ScanOutput, ctx: &Context) -> io
         "docs_without_words": s.docs_without_words,
         "unreadable_dates": s.unreadable_dates.0,
         "ignored_files": s.ignored_files.0,
-        "sidecar_files": s.sidecar_files.0,
-        "unusable_ids": s.unusable_ids.0,
-        "dropped_fields": s.dropped_fields.0,
+        "sidecar_files": s.notes.sidecar_files.0,
+        "unusable_ids": s.notes.unusable_ids.0,
+        "dropped_fields": s.notes.dropped_fields.0,
         "candidate_pairs": s.candidates.pairs,
         "outside_window": s.outside_window,
         "oversized_buckets": s.candidates.oversized_buckets,

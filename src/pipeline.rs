@@ -678,12 +678,66 @@ impl Pipeline {
     }
 
     /// `score(pair, item(a), item(b))` for every pair, in order, where `item(d, text)` is
-    /// computed from document d's re-read text. Documents are read again in blocks whose items
-    /// stay within [`Config::verify_block`] values (`size(d)`: the values document d's item
-    /// holds, as estimated by the caller from [`Doc::features`]), so memory is bounded however
-    /// many candidates there are; a document with pairs in several blocks is read once per
-    /// block. Also returns the number of document reads.
+    /// computed from document d's re-read text (`size(d)`: the values document d's item holds,
+    /// as estimated by the caller from [`Doc::features`]). Also returns the number of document
+    /// reads.
+    ///
+    /// Pairs are taken by connected component of the pair graph: small components, packed into
+    /// chunks of at most [`CHUNK_DOCS`] documents whose items fit in a thread's share of
+    /// [`Config::verify_block`], are each read, scored and dropped by one thread, so memory is
+    /// reused from chunk to chunk and each document is read once. The pairs of larger
+    /// components go through [`Pipeline::per_block`], whose blocks stay within
+    /// [`Config::verify_block`] values.
     fn per_pair<T: Send + Sync, R: Send>(
+        &self,
+        inputs: &Inputs,
+        docs: &[Doc],
+        pairs: &[Candidate],
+        item: &(dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
+        size: &(dyn Fn(u32) -> usize + Sync),
+        score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
+    ) -> Result<(Vec<R>, usize)> {
+        // Each thread holds one chunk: together they stay within the block's bound.
+        let limit = self.config.verify_block / rayon::current_num_threads().max(1);
+        let (chunks, large) = chunk_components(docs.len(), pairs, size, limit);
+        let scored: Vec<Vec<(u32, R)>> = chunks
+            .par_iter()
+            .map_init(Scratch::default, |s, chunk| -> Result<Vec<(u32, R)>> {
+                let mut which: Vec<u32> =
+                    chunk.iter().flat_map(|&i| [pairs[i as usize].a, pairs[i as usize].b]).collect();
+                which.sort_unstable();
+                which.dedup();
+                let items = which
+                    .iter()
+                    .map(|&d| Ok(item(d, &inputs.reread(docs[d as usize].location)?, s)))
+                    .collect::<Result<Vec<T>>>()?;
+                let get = |d: u32| &items[which.binary_search(&d).expect("every document of the chunk was read")];
+                Ok(chunk
+                    .iter()
+                    .map(|&i| (i, score(pairs[i as usize], get(pairs[i as usize].a), get(pairs[i as usize].b))))
+                    .collect())
+            })
+            .collect::<Result<_>>()?;
+        let mut reads: usize = chunks.iter().map(|chunk| documents_of(chunk, pairs)).sum();
+        let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(pairs.len()).collect();
+        for (i, r) in scored.into_iter().flatten() {
+            out[i as usize] = Some(r);
+        }
+        if !large.is_empty() {
+            let rest: Vec<Candidate> = large.iter().map(|&i| pairs[i as usize]).collect();
+            let (scores, more) = self.per_block(inputs, docs, &rest, item, size, score)?;
+            reads += more;
+            for (&i, r) in large.iter().zip(scores) {
+                out[i as usize] = Some(r);
+            }
+        }
+        Ok((out.into_iter().map(|r| r.expect("every pair was scored")).collect(), reads))
+    }
+
+    /// [`Pipeline::per_pair`] in blocks of pairs, in order, whose documents' items stay within
+    /// [`Config::verify_block`] values; a document with pairs in several blocks is read once per
+    /// block.
+    fn per_block<T: Send + Sync, R: Send>(
         &self,
         inputs: &Inputs,
         docs: &[Doc],
@@ -907,6 +961,86 @@ impl Signed {
 }
 
 /// Values computed for some documents, looked up by document index.
+/// Documents in a chunk of verification: components of the pair graph up to this size are
+/// read and scored by one thread; larger ones go by blocks.
+const CHUNK_DOCS: usize = 256;
+
+/// The pairs (indices into `pairs`) grouped by connected component of the graph they make over
+/// `n` documents: components of at most [`CHUNK_DOCS`] documents and `limit` values (document
+/// d's item holding `size(d)`, at least 1) packed into chunks within both bounds, in the order
+/// of their smallest documents; and the pairs of larger components, in order.
+fn chunk_components(
+    n: usize,
+    pairs: &[Candidate],
+    size: &(dyn Fn(u32) -> usize + Sync),
+    limit: usize,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
+    // Union-find, each root the smallest document of its component.
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let find = |parent: &mut Vec<u32>, mut x: u32| {
+        while parent[x as usize] != x {
+            let up = parent[parent[x as usize] as usize];
+            parent[x as usize] = up;
+            x = up;
+        }
+        x
+    };
+    for c in pairs {
+        let (ra, rb) = (find(&mut parent, c.a), find(&mut parent, c.b));
+        if ra != rb {
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+    // Documents and values per component (at its root), each document counted once.
+    let mut docs_of = vec![0u32; n];
+    let mut values_of = vec![0usize; n];
+    let mut counted = vec![false; n];
+    let mut root_of = Vec::with_capacity(pairs.len());
+    for c in pairs {
+        let r = find(&mut parent, c.a);
+        root_of.push(r);
+        for d in [c.a, c.b] {
+            if !std::mem::replace(&mut counted[d as usize], true) {
+                docs_of[r as usize] += 1;
+                values_of[r as usize] += size(d).max(1);
+            }
+        }
+    }
+    // Pairs by root, then by index.
+    let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+    order.sort_by_key(|&i| (root_of[i as usize], i));
+    let (mut chunks, mut large) = (Vec::new(), Vec::new());
+    let (mut chunk, mut held, mut values) = (Vec::new(), 0, 0);
+    for group in order.chunk_by(|&x, &y| root_of[x as usize] == root_of[y as usize]) {
+        let root = root_of[group[0] as usize] as usize;
+        let (d, v) = (docs_of[root] as usize, values_of[root]);
+        if d > CHUNK_DOCS || v > limit {
+            large.extend_from_slice(group);
+            continue;
+        }
+        if held + d > CHUNK_DOCS || values + v > limit {
+            chunks.push(std::mem::take(&mut chunk));
+            (held, values) = (0, 0);
+        }
+        chunk.extend_from_slice(group);
+        held += d;
+        values += v;
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    large.sort_unstable();
+    (chunks, large)
+}
+
+/// Distinct documents of the pairs `chunk` (indices into `pairs`) holds.
+fn documents_of(chunk: &[u32], pairs: &[Candidate]) -> usize {
+    let mut d: Vec<u32> = chunk.iter().flat_map(|&i| [pairs[i as usize].a, pairs[i as usize].b]).collect();
+    d.sort_unstable();
+    d.dedup();
+    d.len()
+}
+
 struct Indexed<T> {
     slot: Vec<u32>,
     items: Vec<T>,
@@ -968,4 +1102,45 @@ pub(crate) fn orient_and_sort(docs: &[Doc], mut pairs: Vec<Scored>) -> Vec<Score
         (&docs[x.a as usize].id, &docs[x.b as usize].id).cmp(&(&docs[y.a as usize].id, &docs[y.b as usize].id))
     });
     pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(a: u32, b: u32) -> Candidate {
+        Candidate { a, b }
+    }
+
+    /// Every pair once; each chunk's components whole and within both bounds; the pairs of the
+    /// components over a bound left to blocks, in order.
+    #[test]
+    fn components_are_chunked_whole_and_within_bounds() {
+        // Components: {0,1,2} (3 pairs), {3,4}, {350,351}, {6,7,8,...} (a chain of 300 documents).
+        let mut pairs = vec![pair(0, 1), pair(3, 4), pair(1, 2), pair(351, 350), pair(0, 2)];
+        pairs.extend((0..299).map(|i| pair(6 + i, 7 + i)));
+        let n = 400;
+        let size = |d: u32| if d == 350 { 50 } else { 10 };
+        let (chunks, large) = chunk_components(n, &pairs, &size, 60);
+        let mut seen: Vec<u32> = chunks.iter().flatten().chain(&large).copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..pairs.len() as u32).collect::<Vec<_>>());
+        // The chain exceeds CHUNK_DOCS documents; {350,351} (60 values) fits alone.
+        assert_eq!(large, (5..pairs.len() as u32).collect::<Vec<_>>());
+        let docs = |c: &Vec<u32>| {
+            let mut d: Vec<u32> = c.iter().flat_map(|&i| [pairs[i as usize].a, pairs[i as usize].b]).collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        };
+        let chunk_docs: Vec<Vec<u32>> = chunks.iter().map(docs).collect();
+        // {0,1,2} and {3,4} share a chunk (50 values); {350,351} (60) needs its own.
+        assert_eq!(chunk_docs, vec![vec![0, 1, 2, 3, 4], vec![350, 351]]);
+        // Within a chunk, pairs by component (smallest document first), then in order.
+        assert_eq!(chunks[0], vec![0, 2, 4, 1]);
+        // A bound too small for any component sends every pair to blocks.
+        let (chunks, large) = chunk_components(n, &pairs, &size, 5);
+        assert!(chunks.is_empty());
+        assert_eq!(large.len(), pairs.len());
+    }
 }

@@ -183,14 +183,30 @@ fn count_case(tally: &mut (usize, Option<String>), first: impl FnOnce() -> Strin
     tally.1.get_or_insert_with(first);
 }
 
-/// One document of a batch as the pool parsed and sketched it: ((id, whether the input gave
-/// it, whether its id field was there but unusable, the metadata field dropped), metadata,
-/// location, line, (text bytes, text hash), feature count, (sketch, sampled shingles)), or why
-/// it was skipped.
-type ParsedDoc = std::result::Result<
-    ((String, bool, bool, Option<String>), Meta, Location, u64, (u32, u64), usize, (Sketch, Vec<u64>)),
-    Problem,
->;
+/// One document of a batch as the pool parsed and sketched it, or why it was skipped.
+type ParsedDoc = std::result::Result<SketchedDoc, Problem>;
+
+/// What the pool makes of one document, for registration in input order.
+struct SketchedDoc {
+    id: String,
+    /// Whether the input gave the id (else it is the line number).
+    id_given: bool,
+    /// Whether an id field was there but unusable (null, empty, an object or an array).
+    id_unusable: bool,
+    /// A metadata field left out for holding an object or an array.
+    dropped_field: Option<String>,
+    meta: Meta,
+    location: Location,
+    line: u64,
+    /// The text's length in bytes, and its hash.
+    bytes: u32,
+    text_hash: u64,
+    /// Its feature count (shingles, or story features when more).
+    features: usize,
+    sketch: Sketch,
+    /// Sampled shingles (`--wrapped` only).
+    samples: Vec<u64>,
+}
 
 /// A parsed batch waiting to be registered, in input order.
 struct Parsed {
@@ -490,15 +506,20 @@ impl Pipeline {
                     count_case(&mut r.stats.notes.sidecar_files, || name);
                 }
                 for item in parsed.docs {
-                    let (
-                        (id, id_given, id_unusable, dropped_field),
+                    let SketchedDoc {
+                        id,
+                        id_given,
+                        id_unusable,
+                        dropped_field,
                         meta,
                         location,
                         line,
-                        (bytes, text_hash),
+                        bytes,
+                        text_hash,
                         features,
-                        (sketch, samples),
-                    ) = match item {
+                        sketch,
+                        samples,
+                    } = match item {
                         Ok(x) => x,
                         Err(p) => {
                             report(p, &mut r.problems)?;
@@ -579,11 +600,21 @@ impl Pipeline {
                     .par_iter()
                     .map_init(Scratch::default, |s, unit| {
                         let record = inputs.parse(batch, unit)?;
-                        let (features, sketch) = self.sketch(&record.text, s);
-                        let bytes = record.text.len() as u32;
-                        let hash = xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED);
-                        let id = (record.id, record.id_given, record.id_unusable, record.dropped_field);
-                        Ok((id, record.meta, record.location, record.line, (bytes, hash), features, sketch))
+                        let (features, (sketch, samples)) = self.sketch(&record.text, s);
+                        Ok(SketchedDoc {
+                            bytes: record.text.len() as u32,
+                            text_hash: xxhash_rust::xxh3::xxh3_64_with_seed(record.text.as_bytes(), TEXT_SEED),
+                            id: record.id,
+                            id_given: record.id_given,
+                            id_unusable: record.id_unusable,
+                            dropped_field: record.dropped_field,
+                            meta: record.meta,
+                            location: record.location,
+                            line: record.line,
+                            features,
+                            sketch,
+                            samples,
+                        })
                     })
                     .collect()
             };
@@ -725,7 +756,7 @@ impl Pipeline {
         }
         if !large.is_empty() {
             let rest: Vec<Candidate> = large.iter().map(|&i| pairs[i as usize]).collect();
-            let (scores, more) = self.per_block(inputs, docs, &rest, item, size, score)?;
+            let (scores, more) = self.per_block(inputs, docs, &rest, &PairWork { item, size, score })?;
             reads += more;
             for (&i, r) in large.iter().zip(scores) {
                 out[i as usize] = Some(r);
@@ -742,10 +773,9 @@ impl Pipeline {
         inputs: &Inputs,
         docs: &[Doc],
         pairs: &[Candidate],
-        item: &(dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
-        size: &(dyn Fn(u32) -> usize + Sync),
-        score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
+        work: &PairWork<T, R>,
     ) -> Result<(Vec<R>, usize)> {
+        let PairWork { item, size, score } = *work;
         let mut out: Vec<R> = Vec::with_capacity(pairs.len());
         let mut reads = 0;
         let mut block_of = vec![u32::MAX; docs.len()];
@@ -961,6 +991,21 @@ impl Signed {
 }
 
 /// Values computed for some documents, looked up by document index.
+/// The closures of [`Pipeline::per_pair`], for [`Pipeline::per_block`].
+struct PairWork<'a, T, R> {
+    item: &'a (dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
+    size: &'a (dyn Fn(u32) -> usize + Sync),
+    score: &'a (dyn Fn(Candidate, &T, &T) -> R + Sync),
+}
+
+impl<T, R> Clone for PairWork<'_, T, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, R> Copy for PairWork<'_, T, R> {}
+
 /// Documents in a chunk of verification: components of the pair graph up to this size are
 /// read and scored by one thread; larger ones go by blocks.
 const CHUNK_DOCS: usize = 256;

@@ -383,6 +383,16 @@ impl Inputs {
         &self.sources[source as usize].name
     }
 
+    /// The bytes the inputs hold, when every input is a plain file whose size says so (not
+    /// compressed, not stdin, not Parquet): for sizing what grows with the documents.
+    pub fn plain_bytes(&self) -> Option<u64> {
+        self.sources.iter().try_fold(0u64, |sum, s| {
+            let plain = s.compression == Compression::None && s.format != Format::Parquet;
+            let path = s.path.as_ref().filter(|_| plain)?;
+            Some(sum + std::fs::metadata(path).ok()?.len())
+        })
+    }
+
     /// Reads every source in order and hands each batch to `sink`. Reading runs on its own
     /// thread, one batch ahead of `sink`, so reading and the parallel stages overlap.
     pub fn read_batches(&mut self, mut sink: impl FnMut(&Inputs, &RawBatch)) -> Result<()> {
@@ -600,6 +610,13 @@ impl RawBatch {
         self.units.clear();
         self.problems.clear();
         self.sidecars.clear();
+    }
+}
+
+impl RawBatch {
+    /// Bytes of input this batch holds (its documents' raw bytes, as read).
+    pub fn raw_bytes(&self) -> usize {
+        self.buf.len()
     }
 }
 
@@ -1429,6 +1446,22 @@ mod tests {
             })
             .unwrap();
         (docs, problems, inputs)
+    }
+
+    #[test]
+    fn plain_bytes_are_the_files_sizes_only_when_every_input_is_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, z) = (dir.path().join("a.jsonl"), dir.path().join("b.txt"), dir.path().join("c.jsonl.gz"));
+        let (text_a, text_b) = ("{\"text\":\"one two\"}\n", "three four five");
+        std::fs::write(&a, text_a).unwrap();
+        std::fs::write(&b, text_b).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, b"{\"text\":\"six\"}\n").unwrap();
+        std::fs::write(&z, gz.finish().unwrap()).unwrap();
+        let plain = |paths: &[PathBuf]| Inputs::open(paths, Fields::default()).unwrap().plain_bytes();
+        assert_eq!(plain(&[a.clone(), b.clone()]), Some((text_a.len() + text_b.len()) as u64));
+        // A compressed file's size says little of what it holds.
+        assert_eq!(plain(&[a, z]), None);
     }
 
     #[test]

@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 
 /// Bytes of input gathered before a batch is handed to the parallel stages.
 const BATCH_BYTES: usize = 8 << 20;
+/// Most sources whose sizes [`Inputs::plain_bytes`] adds up.
+pub const PLAIN_BYTES_SOURCES: usize = 1024;
 /// Documents gathered before a batch is handed on, whatever their size.
 const BATCH_UNITS: usize = 16_384;
 /// Inputs up to this many keep a file handle open for re-reading; beyond, every re-read opens
@@ -384,8 +386,13 @@ impl Inputs {
     }
 
     /// The bytes the inputs hold, when every input is a plain file whose size says so (not
-    /// compressed, not stdin, not Parquet): for sizing what grows with the documents.
+    /// compressed, not stdin, not Parquet): for sizing what grows with the documents. `None`
+    /// too for more than [`PLAIN_BYTES_SOURCES`] sources (asking each file's size would cost
+    /// more than it saves).
     pub fn plain_bytes(&self) -> Option<u64> {
+        if self.sources.len() > PLAIN_BYTES_SOURCES {
+            return None;
+        }
         self.sources.iter().try_fold(0u64, |sum, s| {
             let plain = s.compression == Compression::None && s.format != Format::Parquet;
             let path = s.path.as_ref().filter(|_| plain)?;

@@ -734,7 +734,9 @@ impl Pipeline {
     /// [`Config::verify_block`], are each read, scored and dropped by one thread, so memory is
     /// reused from chunk to chunk and each document is read once. The pairs of larger
     /// components go through [`Pipeline::per_block`], whose blocks stay within
-    /// [`Config::verify_block`] values.
+    /// [`Config::verify_block`] values. Chunks read their documents in no order the file has:
+    /// when the texts may not all fit in the page cache ([`fits_in_memory`]), every pair goes
+    /// by blocks, which read in file order.
     fn per_pair<T: Send + Sync, R: Send>(
         &self,
         inputs: &Inputs,
@@ -744,6 +746,9 @@ impl Pipeline {
         size: &(dyn Fn(u32) -> usize + Sync),
         score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
     ) -> Result<(Vec<R>, usize)> {
+        if !fits_in_memory(docs.iter().map(|d| d.bytes as u64).sum()) {
+            return self.per_block(inputs, docs, pairs, &PairWork { item, size, score });
+        }
         // Each thread holds one chunk: together they stay within the block's bound.
         let limit = self.config.verify_block / rayon::current_num_threads().max(1);
         let (chunks, large) = chunk_components(docs.len(), pairs, size, limit);
@@ -1022,6 +1027,19 @@ impl<T, R> Clone for PairWork<'_, T, R> {
 
 impl<T, R> Copy for PairWork<'_, T, R> {}
 
+/// Whether documents of `text_bytes` in all can be re-read in any order at memory speed: their
+/// files (taken as a quarter larger, for JSON's keys and escapes) are at most half the memory
+/// the system has available (`MemAvailable`, which counts the page cache). `false` where that
+/// is not known (no `/proc/meminfo`).
+fn fits_in_memory(text_bytes: u64) -> bool {
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    });
+    available.is_some_and(|a| text_bytes.saturating_add(text_bytes / 4) <= a / 2)
+}
+
 /// The documents to expect in `total` input bytes when `first` bytes held `docs`: a tenth
 /// more than in proportion, and never more than one per 16 bytes. `None` for an empty sample.
 fn expected_docs(total: u64, docs: usize, first: usize) -> Option<usize> {
@@ -1181,6 +1199,14 @@ mod tests {
 
     fn pair(a: u32, b: u32) -> Candidate {
         Candidate { a, b }
+    }
+
+    #[test]
+    fn only_texts_well_within_the_available_memory_fit() {
+        // No Linux here: nothing is known to fit, and blocks are the safe way.
+        let known = std::path::Path::new("/proc/meminfo").exists();
+        assert_eq!(fits_in_memory(1 << 20), known);
+        assert!(!fits_in_memory(u64::MAX / 2));
     }
 
     #[test]

@@ -752,9 +752,10 @@ impl Pipeline {
         // Each thread holds one chunk: together they stay within the block's bound.
         let limit = self.config.verify_block / rayon::current_num_threads().max(1);
         let (chunks, large) = chunk_components(docs.len(), pairs, size, limit);
-        let scored: Vec<Vec<(u32, R)>> = chunks
+        // Each chunk's scores (by pair index) and the documents it read.
+        let scored: Vec<(Vec<(u32, R)>, usize)> = chunks
             .par_iter()
-            .map_init(Scratch::default, |s, chunk| -> Result<Vec<(u32, R)>> {
+            .map_init(Scratch::default, |s, chunk| -> Result<(Vec<(u32, R)>, usize)> {
                 let mut which: Vec<u32> =
                     chunk.iter().flat_map(|&i| [pairs[i as usize].a, pairs[i as usize].b]).collect();
                 which.sort_unstable();
@@ -764,16 +765,20 @@ impl Pipeline {
                     .map(|&d| Ok(item(d, &inputs.reread(docs[d as usize].location)?, s)))
                     .collect::<Result<Vec<T>>>()?;
                 let get = |d: u32| &items[which.binary_search(&d).expect("every document of the chunk was read")];
-                Ok(chunk
+                let scores = chunk
                     .iter()
                     .map(|&i| (i, score(pairs[i as usize], get(pairs[i as usize].a), get(pairs[i as usize].b))))
-                    .collect())
+                    .collect();
+                Ok((scores, which.len()))
             })
             .collect::<Result<_>>()?;
-        let mut reads: usize = chunks.iter().map(|chunk| documents_of(chunk, pairs)).sum();
+        let mut reads = 0;
         let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(pairs.len()).collect();
-        for (i, r) in scored.into_iter().flatten() {
-            out[i as usize] = Some(r);
+        for (scores, read) in scored {
+            reads += read;
+            for (i, r) in scores {
+                out[i as usize] = Some(r);
+            }
         }
         if !large.is_empty() {
             let rest: Vec<Candidate> = large.iter().map(|&i| pairs[i as usize]).collect();
@@ -1011,7 +1016,6 @@ impl Signed {
     }
 }
 
-/// Values computed for some documents, looked up by document index.
 /// The closures of [`Pipeline::per_pair`], for [`Pipeline::per_block`].
 struct PairWork<'a, T, R> {
     item: &'a (dyn Fn(u32, &str, &mut Scratch) -> T + Sync),
@@ -1064,40 +1068,31 @@ fn chunk_components(
     size: &(dyn Fn(u32) -> usize + Sync),
     limit: usize,
 ) -> (Vec<Vec<u32>>, Vec<u32>) {
-    // Union-find, each root the smallest document of its component.
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    let find = |parent: &mut Vec<u32>, mut x: u32| {
-        while parent[x as usize] != x {
-            let up = parent[parent[x as usize] as usize];
-            parent[x as usize] = up;
-            x = up;
-        }
-        x
-    };
+    let mut components = cluster::UnionFind::new(n);
     for c in pairs {
-        let (ra, rb) = (find(&mut parent, c.a), find(&mut parent, c.b));
-        if ra != rb {
-            parent[ra.max(rb) as usize] = ra.min(rb);
-        }
+        components.union(c.a, c.b);
     }
-    // Documents and values per component (at its root), each document counted once.
+    // Per component (at its root): documents, values, and its smallest document; each document
+    // counted once.
     let mut docs_of = vec![0u32; n];
     let mut values_of = vec![0usize; n];
+    let mut first_of = vec![u32::MAX; n];
     let mut counted = vec![false; n];
     let mut root_of = Vec::with_capacity(pairs.len());
     for c in pairs {
-        let r = find(&mut parent, c.a);
-        root_of.push(r);
+        let r = components.find(c.a) as usize;
+        root_of.push(r as u32);
         for d in [c.a, c.b] {
             if !std::mem::replace(&mut counted[d as usize], true) {
-                docs_of[r as usize] += 1;
-                values_of[r as usize] += size(d).max(1);
+                docs_of[r] += 1;
+                values_of[r] += size(d).max(1);
+                first_of[r] = first_of[r].min(d);
             }
         }
     }
-    // Pairs by root, then by index.
+    // Pairs by component (their smallest documents'), then by index.
     let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
-    order.sort_by_key(|&i| (root_of[i as usize], i));
+    order.sort_by_key(|&i| (first_of[root_of[i as usize] as usize], i));
     let (mut chunks, mut large) = (Vec::new(), Vec::new());
     let (mut chunk, mut held, mut values) = (Vec::new(), 0, 0);
     for group in order.chunk_by(|&x, &y| root_of[x as usize] == root_of[y as usize]) {
@@ -1122,14 +1117,7 @@ fn chunk_components(
     (chunks, large)
 }
 
-/// Distinct documents of the pairs `chunk` (indices into `pairs`) holds.
-fn documents_of(chunk: &[u32], pairs: &[Candidate]) -> usize {
-    let mut d: Vec<u32> = chunk.iter().flat_map(|&i| [pairs[i as usize].a, pairs[i as usize].b]).collect();
-    d.sort_unstable();
-    d.dedup();
-    d.len()
-}
-
+/// Values computed for some documents, looked up by document index.
 struct Indexed<T> {
     slot: Vec<u32>,
     items: Vec<T>,

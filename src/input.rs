@@ -618,9 +618,7 @@ impl RawBatch {
         self.problems.clear();
         self.sidecars.clear();
     }
-}
 
-impl RawBatch {
     /// Bytes of input this batch holds (its documents' raw bytes, as read).
     pub fn raw_bytes(&self) -> usize {
         self.buf.len()

@@ -746,8 +746,9 @@ impl Pipeline {
         size: &(dyn Fn(u32) -> usize + Sync),
         score: &(dyn Fn(Candidate, &T, &T) -> R + Sync),
     ) -> Result<(Vec<R>, usize)> {
+        let work = PairWork { item, size, score };
         if !fits_in_memory(docs.iter().map(|d| d.bytes as u64).sum()) {
-            return self.per_block(inputs, docs, pairs, &PairWork { item, size, score });
+            return self.per_block(inputs, docs, pairs, &work);
         }
         // Each thread holds one chunk: together they stay within the block's bound.
         let limit = self.config.verify_block / rayon::current_num_threads().max(1);
@@ -782,7 +783,7 @@ impl Pipeline {
         }
         if !large.is_empty() {
             let rest: Vec<Candidate> = large.iter().map(|&i| pairs[i as usize]).collect();
-            let (scores, more) = self.per_block(inputs, docs, &rest, &PairWork { item, size, score })?;
+            let (scores, more) = self.per_block(inputs, docs, &rest, &work)?;
             reads += more;
             for (&i, r) in large.iter().zip(scores) {
                 out[i as usize] = Some(r);

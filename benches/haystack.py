@@ -34,14 +34,15 @@ def ids(path):
 
 
 def make(out, reuters):
-    ecb_ids = ids(os.path.join(ECB, "docs.jsonl"))
+    ecb_ids = set()
     tmp = out + ".tmp"
     written = 0
     with open(tmp, "w", encoding="utf-8") as w:
         with open(os.path.join(ECB, "docs.jsonl"), encoding="utf-8") as f:
             for line in f:
                 if line.strip():
-                    w.write(line if line.endswith("\n") else line + "\n")
+                    ecb_ids.add(json.loads(line)["id"])
+                    w.write(line.rstrip("\n") + "\n")
         with open(REUTERS, encoding="utf-8") as f:
             for line in f:
                 if reuters is not None and written >= reuters:
@@ -50,7 +51,7 @@ def make(out, reuters):
                     continue
                 if json.loads(line)["id"] in ecb_ids:
                     sys.exit(f"{REUTERS}: id collides with an ecbplus-dev id: {line[:80]}")
-                w.write(line if line.endswith("\n") else line + "\n")
+                w.write(line.rstrip("\n") + "\n")
                 written += 1
     os.replace(tmp, out)
     print(json.dumps({"ecbplus_docs": len(ecb_ids), "reuters_docs": written, "out": out}))

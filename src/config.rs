@@ -92,7 +92,7 @@ impl StoryParams {
 impl Default for StoryParams {
     fn default() -> Self {
         StoryParams {
-            floor: 0.10,
+            floor: 0.15,
             neighbors: 5,
             link: 0.03,
             max_bucket: crate::story::DEFAULT_MAX_BUCKET,

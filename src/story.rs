@@ -1199,8 +1199,20 @@ impl Weighting {
         self.idf(df, background).powi(IDF_POWER)
     }
 
+    /// How much a feature no other document holds (df 1) counts in a vector's norm, against 1
+    /// for a shared one: K / (N + K), the share of the evidence the [`BACKGROUND_DOCS`]
+    /// pseudo-documents stand for. Such a feature can never be shared, and at idf^2 it would
+    /// dominate the norm of a small corpus's vectors (where df 1 against df 10 weighs far more
+    /// than in a large one), so that the same cosine floor would mean something else at every
+    /// corpus size; a corpus too small to tell chance sharing apart (the background outweighs
+    /// it) keeps most of their weight. 1 with no corpus (`docs` 0).
+    #[inline]
+    pub fn unshared_share(&self) -> f64 {
+        BACKGROUND_DOCS / (self.docs as f64 + BACKGROUND_DOCS)
+    }
+
     /// The entries of [`Weighting::vector`] whose feature other documents hold too (df >= 2 in
-    /// `df`): the only ones a cosine with another document can use. The norm is still over all.
+    /// `df`): the only ones a cosine with another document can use, with the same norm.
     /// `memo` keeps the frequencies and idf^2 of words, names and numbers from one document to
     /// the next: it must only ever be used with this `df` and this weighting.
     pub fn shared_vector(&self, features: &[Feature], df: &DocFrequencies, memo: &mut WeightMemo) -> Vector {
@@ -1233,7 +1245,12 @@ impl Weighting {
             weights[i as usize] = (tf_weight(f.tf) * slot.idf2, slot.df >= 2);
         }
         // Summed in feature order.
-        let norm = weights.iter().fold(0.0f64, |sum, &(w, _)| sum + w * w).sqrt().max(f64::MIN_POSITIVE);
+        let unshared = self.unshared_share();
+        let norm = weights
+            .iter()
+            .fold(0.0f64, |sum, &(w, shared)| sum + if shared { w * w } else { unshared * w * w })
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
         // The shared entries, gathered without a branch on each (every entry is written, the
         // next one overwrites it unless it is kept), then copied out at their exact size: a
         // block of these is held during verification.
@@ -1246,16 +1263,22 @@ impl Weighting {
         entries[..kept].to_vec()
     }
 
-    /// The unit vector (1 + ln tf) x idf^2 of a document's features.
+    /// The vector (1 + ln tf) x idf^2 of a document's features, divided by its norm, in which
+    /// features held by no other document (df < 2) count [`Weighting::unshared_share`].
     pub fn vector(&self, features: &[Feature], df: &dyn Fn(u64) -> u32) -> Vector {
+        let unshared = self.unshared_share();
+        let mut norm = 0.0f64;
         let mut v: Vector = features
             .iter()
             .map(|f| {
-                let w = tf_weight(f.tf) * self.rarity(df(f.hash), f.background);
+                let d = df(f.hash);
+                let w = tf_weight(f.tf) * self.rarity(d, f.background);
+                let w2 = (w as f32 as f64) * (w as f32 as f64);
+                norm += if d >= 2 { w2 } else { unshared * w2 };
                 (f.hash, w as f32)
             })
             .collect();
-        let norm = v.iter().map(|(_, w)| (*w as f64) * (*w as f64)).sum::<f64>().sqrt();
+        let norm = norm.sqrt();
         if norm > 0.0 {
             v.iter_mut().for_each(|(_, w)| *w = (*w as f64 / norm) as f32);
         }
@@ -1978,6 +2001,37 @@ mod tests {
                 assert!((a.1 - b.1).abs() < 1e-6, "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn unshared_features_count_in_the_norm_as_much_as_the_background_outweighs_the_corpus() {
+        // Two reports of one event, each with words of its own that no other document holds.
+        let f = StoryFeaturizer::default();
+        let event = "Moscow said 12 warships left Sevastopol on Tuesday, Admiral Volkov told reporters.";
+        let a = f.features(&format!("{event} Zqaone zqatwo zqathree zqafour zqafive zqasix."));
+        let b = f.features(&format!("{event} Zqbone zqbtwo zqbthree zqbfour zqbfive zqbsix."));
+        let in_b: std::collections::HashSet<u64> = b.iter().map(|x| x.hash).collect();
+        let shared: std::collections::HashSet<u64> = a.iter().map(|x| x.hash).filter(|h| in_b.contains(h)).collect();
+        assert!(shared.len() >= 5 && shared.len() < a.len() && shared.len() < b.len());
+        let df = |h: u64| if shared.contains(&h) { 2 } else { 1 };
+        let mut cosines = Vec::new();
+        for docs in [0, 5, 100, 10_000, 1_000_000] {
+            let w = Weighting { docs };
+            let share = w.unshared_share();
+            assert!((share - BACKGROUND_DOCS / (docs as f64 + BACKGROUND_DOCS)).abs() < 1e-12);
+            let (va, vb) = (w.vector(&a, &df), w.vector(&b, &df));
+            for v in [&va, &vb] {
+                let norm2: f64 =
+                    v.iter().map(|&(h, x)| (x as f64).powi(2) * if shared.contains(&h) { 1.0 } else { share }).sum();
+                assert!((norm2 - 1.0).abs() < 1e-5, "{docs} documents: {norm2}");
+            }
+            cosines.push(cosine(&va, &vb));
+        }
+        // No corpus: every feature counts in full. The larger the corpus, the surer it is that
+        // those words are the reports' own, and the less they hide what the two share.
+        assert_eq!(Weighting { docs: 0 }.unshared_share(), 1.0);
+        assert!(cosines.windows(2).all(|c| c[1] > c[0]), "{cosines:?}");
+        assert!(cosines[0] < 0.8 && cosines[4] > 0.99, "{cosines:?}");
     }
 
     #[test]

@@ -56,8 +56,13 @@ pub const SIGNATURE_VERSION: u32 = 2;
 /// first member (the cluster stays whole, not every pair is listed; the summary counts them).
 pub const DEFAULT_MAX_BUCKET: usize = 2000;
 
-/// Story-level knobs. Chosen on ecbplus-dev and the seeds (see README, "How the story level
-/// was tuned").
+/// Default `--story-floor`: between the seeds' same-people, different-event pair (cosine 0.118)
+/// and their weakest true pair (0.175) under [`crate::story::Weighting`]'s norm (README, "How
+/// the story thresholds were chosen").
+pub const DEFAULT_STORY_FLOOR: f64 = 0.15;
+
+/// Story-level knobs. Chosen on ecbplus-dev and the seeds (see README, "How the story
+/// thresholds were chosen").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoryParams {
     /// A candidate pair is linked when the cosine of its weighted feature vectors is at least this.
@@ -92,7 +97,7 @@ impl StoryParams {
 impl Default for StoryParams {
     fn default() -> Self {
         StoryParams {
-            floor: 0.15,
+            floor: DEFAULT_STORY_FLOOR,
             neighbors: 5,
             link: 0.03,
             max_bucket: crate::story::DEFAULT_MAX_BUCKET,

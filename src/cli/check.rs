@@ -96,7 +96,7 @@ pub struct CheckArgs {
     pub signature: SignatureArgs,
 
     /// Story level: a match when the cosine of the weighted story features is at least this.
-    #[arg(long, default_value_t = 0.15, help_heading = "Story level")]
+    #[arg(long, default_value_t = wiredup::config::DEFAULT_STORY_FLOOR, help_heading = "Story level")]
     pub story_floor: f64,
 
     /// Story level: sketch features held by more documents than this make no candidates.

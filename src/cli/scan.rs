@@ -143,7 +143,7 @@ pub struct ScanArgs {
 
     /// Story level: link a candidate pair when the cosine of its weighted features is at
     /// least this (0..1).
-    #[arg(long, default_value_t = 0.15, help_heading = "Story level")]
+    #[arg(long, default_value_t = wiredup::config::DEFAULT_STORY_FLOOR, help_heading = "Story level")]
     pub story_floor: f64,
 
     /// Story level: merge clusters while their mean shared-neighbour similarity is at least

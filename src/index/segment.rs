@@ -18,7 +18,12 @@
 //!   more of this segment's documents, and their counts;
 //! - samples \[8\] (only in an index built with `--wrapped`): documents (u32), entries (u64), each
 //!   document's count of distinct samples (u32), then columns sorted by (sample, document): the
-//!   top 32 bits of sampled shingles ([`crate::shingle::sampled`]) and documents.
+//!   top 32 bits of sampled shingles ([`crate::shingle::sampled`]) and documents;
+//! - seen \[9\] (absent from indexes written before 2026-12-05, which then know only the
+//!   features held twice): Bloom filters of the story features this segment's documents hold
+//!   ([`crate::story::SeenFilter`]; one per segment merged into it): sets (u32), then per set its
+//!   parts (u32) and per part its shard and 64-bit words (u32 each), then every part's words.
+//!   A feature's count in the segment is its df entry, or else the number of sets holding it.
 //!
 //! Band keys, sketch features and samples keep their top 32 bits: a false match of two different keys
 //! only adds a candidate, which exact verification then rejects; the index is half the size.
@@ -29,6 +34,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, IndexError};
 use crate::input::{Inputs, Location, Meta};
 use crate::pipeline::Signed;
+use crate::story::{bloom_part_contains, frequency_shard, SeenFilter, SeenPart};
 
 use super::format::{self, u32_at, u32_le, u64_at, u64_le, Cursor, Kind, Params};
 use super::SAVE_IT;
@@ -41,6 +47,7 @@ pub const SECTION_BANDS: u32 = 5;
 pub const SECTION_SKETCH: u32 = 6;
 pub const SECTION_DF: u32 = 7;
 pub const SECTION_SAMPLES: u32 = 8;
+pub const SECTION_SEEN: u32 = 9;
 
 /// Section names for messages.
 pub fn section_name(id: u32) -> &'static str {
@@ -53,6 +60,7 @@ pub fn section_name(id: u32) -> &'static str {
         SECTION_SKETCH => "sketch",
         SECTION_DF => "df",
         SECTION_SAMPLES => "samples",
+        SECTION_SEEN => "seen",
         _ => "unknown",
     }
 }
@@ -109,6 +117,9 @@ pub struct SegmentData {
     pub samples: Vec<(u32, u32)>,
     /// Distinct samples per document (one per document when the index keeps samples, else none).
     pub sample_sizes: Vec<u32>,
+    /// The story features seen, one filter per segment built (a merged segment keeps each
+    /// part's); with `df`, a feature held by one document is told from one held by none.
+    pub seen: Vec<SeenFilter>,
 }
 
 pub use crate::hash::short;
@@ -220,7 +231,7 @@ impl SegmentData {
             seg.sketch.sort_unstable();
             drop(sketches);
             seg.df = df.counted().collect();
-            drop(df);
+            seg.seen = vec![df.into_seen_filter()];
             seg.df.sort_unstable();
         }
         Ok(seg)
@@ -229,12 +240,20 @@ impl SegmentData {
     /// One segment holding `parts` in order: documents renumbered, files shared when they are
     /// the same file as indexed (path, text field and size: a file changed between two segments,
     /// such as an article replaced with `add --replace`, stays two entries, each checked against
-    /// its own size), document frequencies added up.
+    /// its own size), document frequencies added up: a feature counted in one part and held by
+    /// one document of another (in that part's seen filters, not its counts) counts that too,
+    /// and the parts' seen filters are all kept, for the features no part counted.
     pub fn merge(parts: Vec<SegmentData>) -> SegmentData {
         let mut out = SegmentData::default();
         let mut file_of: ahash::AHashMap<(PathBuf, String, u64), u32> = ahash::AHashMap::new();
         let mut df: Vec<(u64, u32)> = Vec::new();
+        // Per part: its counted features (sorted) and how many of its filters precede it in
+        // `out.seen`.
+        let mut counted: Vec<(Vec<u64>, Range<usize>)> = Vec::new();
         for part in parts {
+            let first = out.seen.len();
+            out.seen.extend(part.seen);
+            counted.push((part.df.iter().map(|e| e.0).collect(), first..out.seen.len()));
             let base = out.docs.len() as u32;
             let files: Vec<u32> = part
                 .files
@@ -266,7 +285,13 @@ impl SegmentData {
         out.samples.sort_unstable();
         df.sort_unstable();
         for run in df.chunk_by(|a, b| a.0 == b.0) {
-            out.df.push((run[0].0, run.iter().map(|x| x.1).sum()));
+            let feature = run[0].0;
+            let held_once: usize = counted
+                .iter()
+                .filter(|(features, _)| features.binary_search(&feature).is_err())
+                .map(|(_, filters)| out.seen[filters.clone()].iter().filter(|f| f.contains(feature)).count())
+                .sum();
+            out.df.push((feature, run.iter().map(|x| x.1).sum::<u32>() + held_once as u32));
         }
         out
     }
@@ -325,8 +350,16 @@ impl SegmentData {
         if self.sketch.len() >= u32::MAX as usize {
             return Err(too_large("a segment's sketch entries", self.sketch.len()).into());
         }
-        let mut sections =
-            vec![SECTION_INFO, SECTION_FILES, SECTION_DOCS, SECTION_META, SECTION_BANDS, SECTION_SKETCH, SECTION_DF];
+        let mut sections = vec![
+            SECTION_INFO,
+            SECTION_FILES,
+            SECTION_DOCS,
+            SECTION_META,
+            SECTION_BANDS,
+            SECTION_SKETCH,
+            SECTION_DF,
+            SECTION_SEEN,
+        ];
         if params.wrapped {
             assert_eq!(self.sample_sizes.len(), self.docs.len(), "an index with samples has them for every document");
             sections.push(SECTION_SAMPLES);
@@ -407,6 +440,19 @@ impl SegmentData {
                 self.df.iter().for_each(|(h, _)| out.extend_from_slice(&h.to_le_bytes()));
                 self.df.iter().for_each(|(_, c)| out.extend_from_slice(&c.to_le_bytes()));
             }
+            SECTION_SEEN => {
+                out.extend_from_slice(&(self.seen.len() as u32).to_le_bytes());
+                for set in &self.seen {
+                    out.extend_from_slice(&(set.parts.len() as u32).to_le_bytes());
+                    for p in &set.parts {
+                        out.extend_from_slice(&p.shard.to_le_bytes());
+                        out.extend_from_slice(&(p.words.len() as u32).to_le_bytes());
+                    }
+                }
+                for p in self.seen.iter().flat_map(|set| &set.parts) {
+                    p.words.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+                }
+            }
             SECTION_SAMPLES => {
                 out.reserve_exact(12 + self.sample_sizes.len() * 4 + self.samples.len() * 8);
                 out.extend_from_slice(&(self.sample_sizes.len() as u32).to_le_bytes());
@@ -472,6 +518,8 @@ pub struct Segment {
     /// Per-document sample counts, then the sample and document columns (empty without samples).
     samples: Range<usize>,
     sample_entries: usize,
+    /// Per seen filter, its parts: (shard, words, where the words start in `bytes`).
+    seen: Vec<Vec<(u32, usize, usize)>>,
 }
 
 impl Segment {
@@ -538,6 +586,11 @@ impl Segment {
         } else {
             (0..0, 0)
         };
+        let seen = match parsed.range(SECTION_SEEN) {
+            Some(r) => seen_parts(&bytes[r.clone()], r.start)
+                .ok_or_else(|| corrupt("section seen does not match its counts".into()))?,
+            None => Vec::new(),
+        };
         Ok(Segment {
             path: path.to_path_buf(),
             params: parsed.params,
@@ -552,6 +605,7 @@ impl Segment {
             df_entries: df_entries as usize,
             samples,
             sample_entries,
+            seen,
             bytes,
         })
     }
@@ -612,6 +666,20 @@ impl Segment {
         let hashes = &self.bytes[self.df.start..][..n * 8];
         let r = format::equal_range(n, &feature, |i| u64_at(hashes, i));
         (!r.is_empty()).then(|| u32_at(&self.bytes[self.df.start + n * 8..], r.start))
+    }
+
+    /// How many of this segment's seen filters hold story feature `feature` (for a feature
+    /// without a [`Segment::df`] entry: the documents holding it, 0 or 1 per filter, up to the
+    /// filters' false positives; 0 in a segment written without them).
+    pub fn seen(&self, feature: u64) -> u32 {
+        let shard = frequency_shard(feature);
+        let word = |at: usize| move |i: usize| u64_at(&self.bytes[at..], i);
+        self.seen
+            .iter()
+            .filter(|parts| {
+                parts.iter().any(|&(s, words, at)| s == shard && bloom_part_contains(feature, words, word(at)))
+            })
+            .count() as u32
     }
 
     /// Entries of the (short) sample `sample`: positions, then `sample_doc`. Empty in a segment
@@ -713,6 +781,102 @@ impl Segment {
         } else {
             (Vec::new(), Vec::new())
         };
-        Ok(SegmentData { files: self.files.clone(), docs, bands, sketch, df, samples, sample_sizes })
+        let seen = self
+            .seen
+            .iter()
+            .map(|parts| SeenFilter {
+                parts: parts
+                    .iter()
+                    .map(|&(shard, words, at)| SeenPart {
+                        shard,
+                        words: (0..words).map(|i| u64_at(&self.bytes[at..], i)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(SegmentData { files: self.files.clone(), docs, bands, sketch, df, samples, sample_sizes, seen })
+    }
+}
+
+/// The parts of a seen section's filters, `bytes` being the section at offset `at` of its file:
+/// per filter, each part's (shard, words, where its words start); `None` when the counts do not
+/// match the section's length or a part is not a power of two of words.
+fn seen_parts(bytes: &[u8], at: usize) -> Option<Vec<Vec<(u32, usize, usize)>>> {
+    let mut cur = 0usize;
+    let mut u32_next = || {
+        let v = bytes.get(cur..cur + 4).map(u32_le);
+        cur += 4;
+        v
+    };
+    let sets = u32_next()?;
+    let mut headers = Vec::new();
+    for _ in 0..sets {
+        let parts = u32_next()?;
+        let mut set = Vec::new();
+        for _ in 0..parts {
+            let (shard, words) = (u32_next()?, u32_next()? as usize);
+            if !words.is_power_of_two() {
+                return None;
+            }
+            set.push((shard, words));
+        }
+        headers.push(set);
+    }
+    let mut next = at + cur;
+    let mut out = Vec::with_capacity(headers.len());
+    for set in headers {
+        let mut parts = Vec::with_capacity(set.len());
+        for (shard, words) in set {
+            parts.push((shard, words, next));
+            next = next.checked_add(words.checked_mul(8)?)?;
+        }
+        out.push(parts);
+    }
+    (next == at + bytes.len()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::story::DocFrequencies;
+
+    #[test]
+    fn the_seen_section_reads_back_as_the_filters_it_was_written_from() {
+        // Two filters, as a merged segment holds: one feature in the first, another in both.
+        let filter = |features: &[u64]| {
+            let mut df = DocFrequencies::default();
+            df.add_batch(features);
+            df.into_seen_filter()
+        };
+        let seg =
+            SegmentData { seen: vec![filter(&[11, 22, 33 << 58]), filter(&[22, 44 << 58])], ..Default::default() };
+        let bytes = seg.section(SECTION_SEEN);
+        // At an offset, as in a file.
+        let mut file = vec![0u8; 24];
+        file.extend_from_slice(&bytes);
+        let parts = seen_parts(&file[24..], 24).expect("well formed");
+        assert_eq!(parts.len(), 2);
+        let held = |f: u64| {
+            let shard = frequency_shard(f);
+            parts
+                .iter()
+                .filter(|set| {
+                    set.iter().any(|&(s, w, at)| s == shard && bloom_part_contains(f, w, |i| u64_at(&file[at..], i)))
+                })
+                .count()
+        };
+        assert_eq!([held(11), held(22), held(33 << 58), held(44 << 58)], [1, 2, 1, 1]);
+        for f in [11, 22, 33 << 58, 44 << 58, 55, 66 << 58] {
+            assert_eq!(held(f), seg.seen.iter().filter(|s| s.contains(f)).count(), "{f}");
+        }
+        // A cut, a longer or an emptied section is refused, as is a part that is not a power of
+        // two of words.
+        assert!(seen_parts(&bytes[..bytes.len() - 8], 0).is_none());
+        assert!(seen_parts(&[bytes.as_slice(), &[0; 8]].concat(), 0).is_none());
+        assert!(seen_parts(&[], 0).is_none());
+        let mut odd = bytes.clone();
+        odd[12..16].copy_from_slice(&3u32.to_le_bytes());
+        assert!(seen_parts(&odd, 0).is_none());
+        assert_eq!(seen_parts(&0u32.to_le_bytes(), 0), Some(Vec::new()));
     }
 }

@@ -813,3 +813,67 @@ fn a_text_file_that_grew_since_it_was_indexed_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("changed since it was indexed (its file was"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_scores_rewrites_as_a_scan_of_the_same_articles_does_with_several_segments_and_compacted() {
+    // The seeds' two rewrite pairs split across an archive of two segments and the new articles:
+    // every story feature the archive holds once (in either segment) must count as in a scan of
+    // all five, or the pair's cosine drifts.
+    let dir = tempfile::tempdir().unwrap();
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(SEEDS)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| (p.file_name().unwrap().to_str().unwrap()[..3].to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    seeds.sort();
+    let pick =
+        |ids: &[&str]| -> Vec<(String, String)> { seeds.iter().filter(|d| ids.contains(&&d.0[..])).cloned().collect() };
+    let (first, second, new, all) = (
+        dir.path().join("a1.jsonl"),
+        dir.path().join("a2.jsonl"),
+        dir.path().join("new.jsonl"),
+        dir.path().join("all.jsonl"),
+    );
+    write_corpus(&first, &pick(&["000", "004"]));
+    write_corpus(&second, &pick(&["001"]));
+    write_corpus(&new, &pick(&["002", "003"]));
+    write_corpus(&all, &seeds);
+
+    let pairs = dir.path().join("pairs.jsonl");
+    assert_eq!(wiredup(&["scan", s(&all), "-q", "--pairs", s(&pairs)], None).status.code(), Some(0));
+    let scanned: Vec<(String, String, f64)> = read_jsonl(&pairs)
+        .iter()
+        .map(|p| (p["a"].as_str().unwrap().into(), p["b"].as_str().unwrap().into(), p["score"].as_f64().unwrap()))
+        .collect();
+    let scan_score = |a: &str, b: &str| {
+        scanned
+            .iter()
+            .find(|p| (p.0 == a && p.1 == b) || (p.0 == b && p.1 == a))
+            .unwrap_or_else(|| panic!("{a}-{b}: {scanned:?}"))
+            .2
+    };
+
+    let idx = dir.path().join("idx");
+    assert_eq!(wiredup(&["index", "build", s(&idx), s(&first), "-q"], None).status.code(), Some(0));
+    assert_eq!(wiredup(&["index", "add", s(&idx), s(&second), "-q"], None).status.code(), Some(0));
+    for stage in ["two segments", "compacted"] {
+        if stage == "compacted" {
+            assert_eq!(wiredup(&["index", "compact", s(&idx)], None).status.code(), Some(0));
+        }
+        let out = wiredup(&["check", "--index", s(&idx), s(&new), "--format", "json", "--fail-on", "duplicate"], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let lines = json_lines(&out);
+        for (new_id, old_id) in [("002", "000"), ("003", "001")] {
+            let doc = lines.iter().find(|l| l["id"] == new_id).unwrap();
+            let m = doc["matches"].as_array().unwrap().iter().find(|m| m["id"] == old_id);
+            let m = m.unwrap_or_else(|| panic!("{stage}: {new_id} does not match {old_id}: {doc}"));
+            assert_eq!(m["relation"], "rewrite", "{stage}: {m}");
+            let (checked, scanned) = (m["score"].as_f64().unwrap(), scan_score(new_id, old_id));
+            assert!(
+                (checked - scanned).abs() < 2e-4,
+                "{stage}: {new_id}-{old_id} checked {checked}, scanned {scanned}"
+            );
+        }
+    }
+}

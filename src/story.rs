@@ -955,11 +955,11 @@ impl DocFrequencies {
             for part in s.seen_once.parts.into_iter().filter(|p| p.items > 0) {
                 let mut words = part.bits;
                 // Folded (the upper half ORed onto the lower, which probes masked one bit
-                // shorter read alike) while four times the bits a full part has per item
-                // remain, and never below [`MIN_SEEN_WORDS`] (double hashing in m bits has only
-                // m^2 / 2 probe sets): a small corpus's filter is small, with false positives
-                // measured at 0.02% against a full part's 1%.
-                while words.len() > MIN_SEEN_WORDS && words.len() * 32 >= part.items * 4 * BLOOM_BITS_PER_ITEM {
+                // shorter read alike) while twice the bits a full part has per item remain,
+                // and never below [`MIN_SEEN_WORDS`] (double hashing in m bits has only m^2 / 2
+                // probe sets): a small corpus's filter is small, with false positives measured
+                // at 0.01-0.1% against a full part's 1%.
+                while words.len() > MIN_SEEN_WORDS && words.len() * 32 >= part.items * 2 * BLOOM_BITS_PER_ITEM {
                     let half = words.len() / 2;
                     let (low, high) = words.split_at_mut(half);
                     low.iter_mut().zip(high.iter()).for_each(|(l, h)| *l |= h);
@@ -2104,7 +2104,7 @@ mod tests {
             let bits: usize = filter.parts.iter().map(|p| p.words.len() * 64).sum();
             let distinct = docs * 300 + 60;
             assert!(
-                bits <= (distinct * 4 * BLOOM_BITS_PER_ITEM * 2).max(64 * MIN_SEEN_WORDS * 64),
+                bits <= (distinct * 2 * BLOOM_BITS_PER_ITEM * 2).max(64 * MIN_SEEN_WORDS * 64),
                 "{docs}: {bits} bits"
             );
             assert!(filter.parts.iter().all(|p| p.words.len().is_power_of_two() && p.words.len() >= MIN_SEEN_WORDS));

@@ -192,19 +192,6 @@ pub fn story_clusters(
         adjacency[e.a as usize].push((e.b, e.similarity));
         adjacency[e.b as usize].push((e.a, e.similarity));
     }
-    let rows: Vec<Vec<(u32, f64)>> = adjacency
-        .iter_mut()
-        .enumerate()
-        .map(|(d, nb)| {
-            nb.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            let mut row: Vec<(u32, f64)> = nb.iter().take(k).copied().collect();
-            row.push((d as u32, 1.0));
-            row.sort_by_key(|x| x.0);
-            let norm = row.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
-            row.iter_mut().for_each(|x| x.1 /= norm);
-            row
-        })
-        .collect();
     let row_cosine = |a: &[(u32, f64)], b: &[(u32, f64)]| {
         let (mut i, mut j, mut dot) = (0, 0, 0.0);
         while i < a.len() && j < b.len() {
@@ -233,20 +220,51 @@ pub fn story_clusters(
         label[r] = label[r].min(d);
     }
     let cluster_of: Vec<u32> = (0..n as u32).map(|d| label[uf.find(d) as usize]).collect();
-    let mut size = vec![0u32; n];
+    // Rows over copy groups (a document's copies are one neighbour, named by the group's first
+    // member, and never its own neighbour): copies of one article would otherwise fill each
+    // other's rows and those of their rewrites.
+    let rows: Vec<Vec<(u32, f64)>> = adjacency
+        .iter_mut()
+        .enumerate()
+        .map(|(d, nb)| {
+            nb.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            let own = cluster_of[d];
+            let mut row: Vec<(u32, f64)> = Vec::with_capacity(k + 1);
+            for &(x, sim) in nb.iter() {
+                if row.len() == k {
+                    break;
+                }
+                let g = cluster_of[x as usize];
+                if g != own && row.iter().all(|r| r.0 != g) {
+                    row.push((g, sim));
+                }
+            }
+            row.push((own, 1.0));
+            row.sort_by_key(|x| x.0);
+            let norm = row.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
+            row.iter_mut().for_each(|x| x.1 /= norm);
+            row
+        })
+        .collect();
+    // Average link over copy groups too: a cluster's size is its groups, and two groups'
+    // second-order similarity the mean over their members' linked pairs, so that an article
+    // copied many times weighs as one.
+    let mut members = vec![0u32; n];
     let mut span = vec![(i64::MAX, i64::MIN); n];
     for (d, &c) in cluster_of.iter().enumerate() {
-        size[c as usize] += 1;
+        members[c as usize] += 1;
         let s = window.span_of(d as u32);
         span[c as usize] = (span[c as usize].0.min(s.0), span[c as usize].1.max(s.1));
     }
+    let mut size: Vec<u32> = members.iter().map(|&m| u32::from(m > 0)).collect();
     let mut sums: BTreeMap<u32, BTreeMap<u32, f64>> = BTreeMap::new();
     for e in edges {
         let (ca, cb) = (cluster_of[e.a as usize], cluster_of[e.b as usize]);
         if ca == cb {
             continue;
         }
-        let s2 = row_cosine(&rows[e.a as usize], &rows[e.b as usize]);
+        let s2 = row_cosine(&rows[e.a as usize], &rows[e.b as usize])
+            / (members[ca as usize] as f64 * members[cb as usize] as f64);
         *sums.entry(ca).or_default().entry(cb).or_default() += s2;
         *sums.entry(cb).or_default().entry(ca).or_default() += s2;
     }
@@ -414,6 +432,54 @@ mod tests {
             components(7, &edges.map(|e| pair(e.a, e.b, 0.9, 0.9)), &Window::NONE),
             vec![vec![0, 1, 2, 3, 4, 5]]
         );
+    }
+
+    #[test]
+    fn copies_of_a_document_leave_the_other_documents_clusters_as_they_were() {
+        // A random story graph, then the same with a verbatim copy of each of its first 8
+        // documents (linked to everything its original is, and must-linked to it): copies are
+        // one neighbour, so the clusters are those of the graph without them, plus the copies.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for round in 0..20 {
+            let n = 40u32;
+            let mut edges = Vec::new();
+            for a in 0..n {
+                for b in a + 1..n {
+                    // Communities of 5 with dense, stronger links; sparse weak links across.
+                    let p = if a / 5 == b / 5 { 0.7 } else { 0.04 };
+                    if next() < p {
+                        edges.push(Edge { a, b, similarity: 0.1 + 0.5 * next() });
+                    }
+                }
+            }
+            let plain = story_clusters(n as usize, &edges, &[], 3, 0.03, &Window::NONE);
+            let copied: Vec<u32> = (0..8).collect();
+            let copy_of = |c: u32| n + c;
+            let mut with_copies = edges.clone();
+            for e in &edges {
+                for (&x, &y) in [(&e.a, &e.b), (&e.b, &e.a)] {
+                    if copied.contains(&x) {
+                        with_copies.push(Edge { a: copy_of(x), b: y, similarity: e.similarity });
+                        if copied.contains(&y) && x < y {
+                            with_copies.push(Edge { a: copy_of(x), b: copy_of(y), similarity: e.similarity });
+                        }
+                    }
+                }
+            }
+            with_copies.extend(copied.iter().map(|&c| Edge { a: c, b: copy_of(c), similarity: 0.99 }));
+            let must: Vec<(u32, u32)> = copied.iter().map(|&c| (c, copy_of(c))).collect();
+            let got = story_clusters((n + 8) as usize, &with_copies, &must, 3, 0.03, &Window::NONE);
+            let without: Vec<Vec<u32>> = got
+                .iter()
+                .map(|c| c.iter().copied().filter(|&d| d < n).collect::<Vec<_>>())
+                .filter(|c| c.len() > 1)
+                .collect();
+            assert_eq!(without, plain, "round {round}");
+        }
     }
 
     #[test]

@@ -169,12 +169,14 @@ pub struct Edge {
     pub similarity: f64,
 }
 
-/// Story clustering that does not chain. Each document's neighbour row is itself (1.0) plus
-/// its `k` most similar linked documents (ties to the smaller index), L2-normalised; an edge's
-/// second-order similarity is the cosine of the two rows (documents that share neighbours).
-/// Average link then merges, best first, the two clusters whose mean second-order similarity
-/// over all cross pairs (unlinked pairs count 0) is highest, while it is >= `threshold`.
-/// `must_link` pairs (verbatim copies) start in one cluster. No merge breaks the `window`.
+/// Story clustering that does not chain. `must_link` pairs (verbatim copies) join copy groups,
+/// which start as clusters. Each document's neighbour row is its group (1.0) plus the `k` other
+/// groups of its most similar linked documents (ties to the smaller index), L2-normalised; an
+/// edge's second-order similarity is the cosine of the two rows (documents that share
+/// neighbours). Average link then merges, best first, the two clusters whose mean second-order
+/// similarity over all cross pairs of groups (a pair of groups: the mean over their members'
+/// pairs; unlinked pairs count 0) is highest, while it is >= `threshold`. So copies of a
+/// document change no other document's cluster. No merge breaks the `window`.
 /// Returns groups of 2+ documents, each sorted, listed by their smallest member.
 /// Deterministic: no hash-order iteration.
 pub fn story_clusters(

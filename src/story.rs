@@ -1150,7 +1150,7 @@ pub fn frequency_shard(feature: u64) -> u32 {
 }
 
 /// The features a [`DocFrequencies`] saw, held by one document or more, as Bloom filter parts
-/// per shard ([`DocFrequencies::seen_filter`]); kept in an index beside the counts of those held
+/// per shard ([`DocFrequencies::into_seen_filter`]); kept in an index beside the counts of those held
 /// by two or more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeenFilter {

@@ -338,7 +338,7 @@ impl Pipeline {
                 // it shares nearly all features). The documents of copy-level candidates get their
                 // shingles made in the same reading as their vectors; a pair linked by its story
                 // alone whose documents lack them is read again for them.
-                let weighting = self.weighting(out.docs.len());
+                let weighting = self.weighting(out.docs.len(), &out.df);
                 let floor = self.config.story.floor;
                 let mut copy_doc = vec![false; out.docs.len()];
                 for c in &copy_candidates {
@@ -482,6 +482,10 @@ impl Pipeline {
         let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
         let id_hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
         let mut failure: Option<Error> = None;
+        // Texts whose story features were counted: an exact copy of one is not counted again,
+        // so that document frequencies count distinct texts (a story republished verbatim does
+        // not make its own words common, nor every one of them "held by another document").
+        let mut counted_texts: ahash::AHashSet<u64> = ahash::AHashSet::new();
         // Document frequencies are counted on their own thread, batch after batch in order,
         // while the next batch is parsed.
         // Each batch's feature lists are handed over whole (and freed there), not copied.
@@ -576,7 +580,9 @@ impl Pipeline {
                         Sketch::Keys(k) => r.keys.extend_from_slice(&k),
                         Sketch::Story { keys, features, sketch } => {
                             r.keys.extend_from_slice(&keys);
-                            batch_features.push(features);
+                            if counted_texts.insert(text_hash) {
+                                batch_features.push(features);
+                            }
                             r.sketches.push(&sketch);
                         }
                     }
@@ -651,6 +657,7 @@ impl Pipeline {
         }
         drop(df_tx);
         r.df = counter.join().expect("the frequency counter does not panic");
+        r.df.texts = counted_texts.len();
         read?;
         if let Some(e) = failure {
             return Err(e);
@@ -685,8 +692,10 @@ impl Pipeline {
         Ok(lsh::add_contained(&banded, cstats, samples))
     }
 
-    fn weighting(&self, docs: usize) -> Weighting {
-        Weighting { docs }
+    /// The story weights of a scan: its corpus is the distinct texts its frequencies counted
+    /// (an exact copy adds nothing), or all `docs` when none were counted (copy level).
+    fn weighting(&self, docs: usize, df: &story::DocFrequencies) -> Weighting {
+        Weighting { docs: if df.texts > 0 { df.texts } else { docs } }
     }
 
     /// A document's story sketch: its `config.story.sketch` heaviest word, name and number
@@ -962,7 +971,7 @@ impl Pipeline {
     pub fn evidence(&self, inputs: &Inputs, scan: &ScanOutput, a: u32, b: u32, max: usize) -> Result<Vec<Aligned>> {
         let ta = inputs.reread(scan.docs[a as usize].location)?;
         let tb = inputs.reread(scan.docs[b as usize].location)?;
-        let weighting = self.weighting(scan.docs.len());
+        let weighting = self.weighting(scan.docs.len(), &scan.df);
         let keys = |s: &str| self.story.sentence_keys(s);
         // Features never counted (copy level) weigh by the background alone.
         let weight = |h: u64| weighting.rarity(scan.df(h), 0.01);

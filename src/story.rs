@@ -878,6 +878,9 @@ impl StoryFeaturizer {
 #[derive(Debug)]
 pub struct DocFrequencies {
     shards: Vec<Shard>,
+    /// Distinct texts counted (an exact copy of a counted text is not counted again), set by
+    /// whoever fed the counts; 0 when unknown.
+    pub texts: usize,
 }
 
 /// Shards of [`DocFrequencies`]: a power of two.
@@ -890,7 +893,7 @@ fn shard_index(feature: u64) -> usize {
 
 impl Default for DocFrequencies {
     fn default() -> Self {
-        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect() }
+        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect(), texts: 0 }
     }
 }
 

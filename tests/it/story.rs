@@ -399,3 +399,40 @@ fn every_copy_level_pair_is_found_at_story_level_too() {
         assert_eq!(&story[k], rel, "{k:?}");
     }
 }
+
+#[test]
+fn exact_copies_count_once_in_document_frequencies_and_the_seeds_still_cluster_as_expected() {
+    // The five seeds, each followed by a verbatim copy under another id.
+    let dir = tempfile::tempdir().unwrap();
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(SEEDS)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| (p.file_name().unwrap().to_str().unwrap()[..3].to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    seeds.sort();
+    let copied: Vec<(String, String)> = seeds
+        .iter()
+        .flat_map(|(id, text)| [(id.clone(), text.clone()), (format!("{id}-copy"), text.clone())])
+        .collect();
+    let path = dir.path().join("copied.jsonl");
+    write_corpus(&path, &copied);
+    let out = scan_file(&path, wiredup::config::Level::Story, |_| {});
+
+    // A word of 004 alone is held by one text, however many copies of it there are.
+    let featurizer = wiredup::story::StoryFeaturizer::default();
+    let others: BTreeSet<u64> = seeds[..4].iter().flat_map(|(_, t)| featurizer.features(t)).map(|f| f.hash).collect();
+    let own: Vec<u64> =
+        featurizer.features(&seeds[4].1).iter().map(|f| f.hash).filter(|h| !others.contains(h)).collect();
+    assert!(own.len() > 20);
+    assert!(own.iter().all(|&h| out.df.get(h) == 1), "a feature of 004 alone counted twice");
+
+    // Each article with its copy, and the two rewrite pairs, as without the copies.
+    let groups: BTreeSet<BTreeSet<String>> = out
+        .clusters
+        .iter()
+        .map(|c| c.members.iter().map(|m| out.docs[m.doc as usize].id[..3].to_string()).collect())
+        .collect();
+    let want: BTreeSet<BTreeSet<String>> = BTreeSet::from([ids(&["000", "002"]), ids(&["001", "003"]), ids(&["004"])]);
+    assert_eq!(groups, want);
+}

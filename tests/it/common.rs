@@ -172,3 +172,16 @@ pub fn wrapped_corpus() -> Vec<(String, String)> {
     }
     docs
 }
+
+/// The bundled seed articles as (number, text): `("000", ...)` to `("004", ...)`, in order.
+pub fn seed_articles() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| (p.file_name().unwrap().to_str().unwrap()[..3].to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    seeds.sort();
+    seeds
+}

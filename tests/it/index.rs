@@ -820,13 +820,7 @@ fn check_scores_rewrites_as_a_scan_of_the_same_articles_does_with_several_segmen
     // every story feature the archive holds once (in either segment) must count as in a scan of
     // all five, or the pair's cosine drifts.
     let dir = tempfile::tempdir().unwrap();
-    let mut seeds: Vec<(String, String)> = std::fs::read_dir(SEEDS)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| (p.file_name().unwrap().to_str().unwrap()[..3].to_string(), std::fs::read_to_string(&p).unwrap()))
-        .collect();
-    seeds.sort();
+    let seeds = seed_articles();
     let pick =
         |ids: &[&str]| -> Vec<(String, String)> { seeds.iter().filter(|d| ids.contains(&&d.0[..])).cloned().collect() };
     let (first, second, new, all) = (

@@ -404,13 +404,7 @@ fn every_copy_level_pair_is_found_at_story_level_too() {
 fn exact_copies_count_once_in_document_frequencies_and_the_seeds_still_cluster_as_expected() {
     // The five seeds, each followed by a verbatim copy under another id.
     let dir = tempfile::tempdir().unwrap();
-    let mut seeds: Vec<(String, String)> = std::fs::read_dir(SEEDS)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| (p.file_name().unwrap().to_str().unwrap()[..3].to_string(), std::fs::read_to_string(&p).unwrap()))
-        .collect();
-    seeds.sort();
+    let seeds = seed_articles();
     let copied: Vec<(String, String)> = seeds
         .iter()
         .flat_map(|(id, text)| [(id.clone(), text.clone()), (format!("{id}-copy"), text.clone())])

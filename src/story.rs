@@ -1196,7 +1196,7 @@ impl BloomPart {
         bloom_probes(h, self.mask)
     }
     fn contains(&self, h: u64) -> bool {
-        self.probes(h).all(|b| self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0)
+        bloom_part_contains(h, self.bits.len(), |i| self.bits[i])
     }
 }
 

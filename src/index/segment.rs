@@ -246,14 +246,14 @@ impl SegmentData {
     pub fn merge(parts: Vec<SegmentData>) -> SegmentData {
         let mut out = SegmentData::default();
         let mut file_of: ahash::AHashMap<(PathBuf, String, u64), u32> = ahash::AHashMap::new();
-        let mut df: Vec<(u64, u32)> = Vec::new();
-        // Per part: its counted features (sorted) and how many of its filters precede it in
-        // `out.seen`.
-        let mut counted: Vec<(Vec<u64>, Range<usize>)> = Vec::new();
-        for part in parts {
+        // (feature, count, part): which parts counted a feature.
+        let mut df: Vec<(u64, u32, u32)> = Vec::new();
+        // Per part, its seen filters in `out.seen`.
+        let mut filters_of: Vec<Range<usize>> = Vec::new();
+        for (p, part) in parts.into_iter().enumerate() {
             let first = out.seen.len();
             out.seen.extend(part.seen);
-            counted.push((part.df.iter().map(|e| e.0).collect(), first..out.seen.len()));
+            filters_of.push(first..out.seen.len());
             let base = out.docs.len() as u32;
             let files: Vec<u32> = part
                 .files
@@ -278,18 +278,18 @@ impl SegmentData {
             out.sketch.extend(part.sketch.into_iter().map(|(h, d, w)| (h, d + base, w)));
             out.samples.extend(part.samples.into_iter().map(|(h, d)| (h, d + base)));
             out.sample_sizes.extend(part.sample_sizes);
-            df.extend(part.df);
+            df.extend(part.df.into_iter().map(|(h, c)| (h, c, p as u32)));
         }
         out.bands.iter_mut().for_each(|b| b.sort_unstable());
         out.sketch.sort_unstable();
         out.samples.sort_unstable();
-        df.sort_unstable();
+        df.sort_unstable_by_key(|&(h, _, p)| (h, p));
         for run in df.chunk_by(|a, b| a.0 == b.0) {
             let feature = run[0].0;
-            let held_once: usize = counted
-                .iter()
-                .filter(|(features, _)| features.binary_search(&feature).is_err())
-                .map(|(_, filters)| out.seen[filters.clone()].iter().filter(|f| f.contains(feature)).count())
+            // Runs are sorted by part: the parts that did not count the feature are the others.
+            let held_once: usize = (0..filters_of.len() as u32)
+                .filter(|p| run.binary_search_by_key(p, |x| x.2).is_err())
+                .map(|p| out.seen[filters_of[p as usize].clone()].iter().filter(|f| f.contains(feature)).count())
                 .sum();
             out.df.push((feature, run.iter().map(|x| x.1).sum::<u32>() + held_once as u32));
         }

@@ -909,7 +909,7 @@ impl DocFrequencies {
     /// order), without laying them end to end.
     pub fn add_documents<D: AsRef<[u64]>>(&mut self, docs: &[D]) {
         // The tables are far larger than the cache: entries are asked for a few ahead.
-        const AHEAD: usize = 8;
+        const AHEAD: usize = 24;
         for doc in docs {
             let doc = doc.as_ref();
             for (i, &h) in doc.iter().enumerate() {
@@ -1296,7 +1296,7 @@ impl Weighting {
     /// `memo` keeps the frequencies and idf^2 of words, names and numbers from one document to
     /// the next: it must only ever be used with this `df` and this weighting.
     pub fn shared_vector(&self, features: &[Feature], df: &DocFrequencies, memo: &mut WeightMemo) -> Vector {
-        const AHEAD: usize = 8;
+        const AHEAD: usize = 16;
         if memo.slots.is_empty() {
             memo.slots.resize(1 << WEIGHT_MEMO_BITS, MemoSlot::default());
         }
@@ -1315,9 +1315,18 @@ impl Weighting {
             let d = df.get(f.hash);
             weights[i as usize] = (tf_weight(f.tf) * self.rarity(d, f.background), d >= 2);
         }
-        for &i in &split.words {
+        let slot_of = |hash: u64| (hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize;
+        for (j, &i) in split.words.iter().enumerate() {
+            // The same for words the memo does not hold (rare words, names, numbers).
+            if let Some(&next) = split.words.get(j + AHEAD) {
+                let next = features[next as usize].hash;
+                let slot = &slots[slot_of(next)];
+                if slot.df == 0 || slot.hash != next {
+                    df.shard(next).counts.prefetch(next);
+                }
+            }
             let f = &features[i as usize];
-            let slot = &mut slots[(f.hash.wrapping_mul(GOLDEN) >> (64 - WEIGHT_MEMO_BITS)) as usize];
+            let slot = &mut slots[slot_of(f.hash)];
             if slot.df == 0 || slot.hash != f.hash {
                 let d = df.get(f.hash);
                 *slot = MemoSlot { hash: f.hash, df: d, idf2: self.rarity(d, f.background) };
@@ -1386,7 +1395,12 @@ pub type Sketched = Vec<(u32, u16)>;
 /// to a pair's sum. Sums of products of these are integers: exact, in any order.
 #[inline]
 pub fn quantize(w: f32) -> u16 {
-    ((w.clamp(0.0, 1.0) * 65535.0).round() as u16).max(1)
+    // Rounded half away from zero, as `f32::round` (a library call without SSE4.1): for y in
+    // 0..=65535, `y - floor(y)` is exact.
+    let y = w.clamp(0.0, 1.0) * 65535.0;
+    let floor = y as u32;
+    let rounded = floor + u32::from(y - floor as f32 >= 0.5);
+    (rounded as u16).max(1)
 }
 
 /// The least sum of products of [`quantize`]d weights that reaches `min_dot` (a sum of
@@ -1467,7 +1481,7 @@ impl<S: AsRef<[(u32, u16)]>> FromIterator<S> for Sketches {
 
 /// [`background_sketch`]'s per-thread buffers: weights, ranking keys, their copy to select
 /// from, idf^2 by background share, and the positions of the features split by kind.
-type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>, KindSplit);
+type SketchBuffers = (Vec<f32>, Vec<u64>, Vec<u64>, Vec<(u32, f64)>, KindSplit, Sketched);
 
 /// Positions of a document's features, bigrams apart from the others, made without a branch on
 /// each feature's kind (kinds come in no order once features are sorted by hash, so such a
@@ -1484,12 +1498,13 @@ impl KindSplit {
         let n = features.len();
         self.words.resize(n + 1, 0);
         self.bigrams.resize(n + 1, 0);
+        let (words, bigrams) = (&mut self.words[..=n], &mut self.bigrams[..=n]);
         let (mut w, mut b) = (0, 0);
         for (i, f) in features.iter().enumerate() {
             let bigram = f.kind == Kind::Bigram;
             // Both written; only the one of the feature's kind is kept (the other is overwritten).
-            self.words[w] = i as u32;
-            self.bigrams[b] = i as u32;
+            words[w] = i as u32;
+            bigrams[b] = i as u32;
             w += usize::from(!bigram);
             b += usize::from(bigram);
         }
@@ -1514,7 +1529,7 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         static RANKED: std::cell::RefCell<SketchBuffers> = std::cell::RefCell::new(Default::default());
     }
     RANKED.with(|buffers| {
-        let (weights, ranked, picked, memo, split) = &mut *buffers.borrow_mut();
+        let (weights, ranked, picked, memo, split, taken) = &mut *buffers.borrow_mut();
         let background = Weighting { docs: 0 };
         // idf^2 by background share: the same shares recur (a word's, a number's) in every text.
         // 2^14 slots (256 KiB) hold most of a corpus's word shares (14.5k distinct in 10k
@@ -1564,14 +1579,15 @@ pub fn background_sketch(features: &[Feature], max: usize) -> Sketched {
         } else {
             u64::MAX
         };
-        let mut sketch = Sketched::with_capacity(ranked.len().min(max));
-        sketch.extend(
-            ranked
-                .iter()
-                .filter(|&&k| k <= last)
-                .map(|&k| (short(features[k as u32 as usize].hash), u16::MAX - (k >> 32) as u16)),
-        );
-        sketch
+        // Taken without a branch on each entry (kept or not is as good as random): every entry
+        // is written, and the next overwrites it unless it is kept.
+        taken.resize(ranked.len() + 1, (0, 0));
+        let mut kept = 0;
+        for &k in ranked.iter() {
+            taken[kept] = (short(features[k as u32 as usize].hash), u16::MAX - (k >> 32) as u16);
+            kept += usize::from(k <= last);
+        }
+        taken[..kept].to_vec()
     })
 }
 
@@ -1759,6 +1775,20 @@ mod tests {
         let mut top: Vec<(u64, u16)> = ranked[..ranked.len().min(max)].to_vec();
         top.sort_unstable_by_key(|x| x.0);
         top.into_iter().map(|(h, q)| (short(h), q)).collect()
+    }
+
+    #[test]
+    fn quantize_rounds_half_away_from_zero_as_f32_round_does() {
+        let by_round = |w: f32| ((w.clamp(0.0, 1.0) * 65535.0).round() as u16).max(1);
+        // Every half step of the scale (the ties), the floats next to them, and a sweep.
+        let mut ws: Vec<f32> = (0..=2 * 65535u32).map(|k| k as f32 / (2.0 * 65535.0)).collect();
+        let next: Vec<f32> =
+            ws.iter().flat_map(|w| [f32::from_bits(w.to_bits() + 1), f32::from_bits(w.to_bits().max(1) - 1)]).collect();
+        ws.extend(next);
+        ws.extend([-1.0, -0.0, 0.0, 1.0, 2.0, f32::NAN, f32::INFINITY, f32::MIN_POSITIVE, 0.5 / 65535.0]);
+        for w in ws {
+            assert_eq!(quantize(w), by_round(w), "{w:e}");
+        }
     }
 
     #[test]

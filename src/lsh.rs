@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::BAND_SEED;
 use crate::error::ConfigError;
 use crate::minhash::Signature;
-use crate::story::{self, Counts, Sketches};
+use crate::story::{self, Sketches};
 
 /// `bands` x `rows` of the signature used for banding; `bands * rows <= num_perm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,21 +197,18 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
                     (lo as u32, hi as u32)
                 })
                 .collect();
-            let mut counts = Counts::default();
+            let mut counts = FeatureCounts::default();
             for ((hashes, _), &(lo, hi)) in sketches.iter().zip(&stretch) {
                 for &h in &hashes[lo as usize..hi as usize] {
-                    match counts.get_mut(h as u64) {
-                        Some(n) => *n += 1,
-                        None => counts.insert(h as u64, 1),
-                    }
+                    counts.add(h);
                 }
             }
-            let oversized = counts.iter().filter(|&(_, n)| n as usize > max_bucket).count();
+            let oversized = counts.iter().filter(|&n| n as usize > max_bucket).count();
             let mut kept = Vec::new();
             for (d, ((hashes, weights), &(lo, hi))) in sketches.iter().zip(&stretch).enumerate() {
                 let (lo, hi) = (lo as usize, hi as usize);
                 for (&h, &w) in hashes[lo..hi].iter().zip(&weights[lo..hi]) {
-                    let n = counts.get(h as u64).unwrap_or(0) as usize;
+                    let n = counts.get(h) as usize;
                     if n > 1 && n <= max_bucket {
                         kept.push(Entry { h, d: d as u32, w });
                     }
@@ -229,6 +226,63 @@ fn linked_entries(sketches: &Sketches, max_bucket: usize) -> (Vec<Entry>, usize)
         linked.extend_from_slice(g);
     }
     (linked, oversized)
+}
+
+/// Sketch entries by (short) feature: a flat open-addressing table of (feature, count)
+/// entries, probed linearly from the feature's low bits, at most half full; count 0 marks an
+/// empty entry. Eight bytes an entry, so that a thread's table (the tens of thousands of
+/// distinct sketch features of its range) stays in the core's cache.
+#[derive(Default)]
+struct FeatureCounts {
+    entries: Vec<(u32, u32)>,
+    len: usize,
+}
+
+impl FeatureCounts {
+    /// Where `h` is counted, or the empty entry where it would go.
+    #[inline]
+    fn find(&self, h: u32) -> usize {
+        let mask = self.entries.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let (key, n) = self.entries[i];
+            if key == h || n == 0 {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Counts one more entry of `h`.
+    #[inline]
+    fn add(&mut self, h: u32) {
+        if (self.len + 1) * 2 > self.entries.len() {
+            let size = (self.entries.len() * 2).max(1024);
+            let old = std::mem::replace(&mut self.entries, vec![(0, 0); size]);
+            for e in old.into_iter().filter(|e| e.1 != 0) {
+                let i = self.find(e.0);
+                self.entries[i] = e;
+            }
+        }
+        let i = self.find(h);
+        let e = &mut self.entries[i];
+        self.len += usize::from(e.1 == 0);
+        *e = (h, e.1 + 1);
+    }
+
+    /// Entries of `h` counted (0: none).
+    #[inline]
+    fn get(&self, h: u32) -> u32 {
+        if self.entries.is_empty() {
+            return 0;
+        }
+        self.entries[self.find(h)].1
+    }
+
+    /// Every count, in no particular order.
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.entries.iter().map(|e| e.1).filter(|&n| n != 0)
+    }
 }
 
 /// Partitions split into one group of consecutive partitions per thread: group i is
@@ -355,7 +409,7 @@ impl<T> Drop for Pooled<'_, T> {
 }
 
 /// One thread's accumulator of shared weight: per document, the sum of the products of its
-/// weights with the document being done (0: none yet), and the documents touched.
+/// weights with the document being done (0: none yet), and room for the documents touched.
 struct Shared {
     sums: Vec<u64>,
     touched: Vec<u32>,
@@ -363,12 +417,17 @@ struct Shared {
 
 impl Shared {
     fn new(docs: usize) -> Self {
-        Shared { sums: vec![0; docs], touched: Vec::new() }
+        // Every document but the one being done may be touched, and one more is written.
+        Shared { sums: vec![0; docs], touched: vec![0; docs + 1] }
     }
 
     /// Document `a`'s candidates (a, b), b > a, in order of b: those whose products with `a`
     /// sum to at least `threshold`.
     fn candidates_of(&mut self, buckets: &Buckets, a: u32, threshold: u64) -> Vec<Candidate> {
+        // Whether a document is touched for the first time is as good as random: each one is
+        // written at the end of `touched`, which only moves on when it is new (no branch).
+        let Shared { sums, touched } = self;
+        let mut len = 0;
         for (wa, after) in buckets.of(a) {
             for &Entry { d: b, w: wb, .. } in after {
                 // False only for a second entry of `a` in one bucket (two features of its sketch
@@ -376,21 +435,19 @@ impl Shared {
                 if b > a {
                     // Never 0: weights are at least 1.
                     let t = wa as u64 * wb as u64;
-                    let sum = &mut self.sums[b as usize];
-                    if *sum == 0 {
-                        self.touched.push(b);
-                    }
+                    let sum = &mut sums[b as usize];
+                    touched[len] = b;
+                    len += usize::from(*sum == 0);
                     *sum += t;
                 }
             }
         }
         let mut out: Vec<Candidate> = Vec::new();
-        for &b in &self.touched {
-            if std::mem::take(&mut self.sums[b as usize]) >= threshold {
+        for &b in &touched[..len] {
+            if std::mem::take(&mut sums[b as usize]) >= threshold {
                 out.push(Candidate { a, b });
             }
         }
-        self.touched.clear();
         out.sort_unstable();
         out
     }
@@ -769,6 +826,35 @@ mod tests {
             assert_eq!(got, expected, "max_bucket {max_bucket}");
             assert_eq!(got_oversized, oversized, "max_bucket {max_bucket}");
         }
+    }
+
+    #[test]
+    fn feature_counts_count_every_feature_as_a_map_does() {
+        let mut counts = FeatureCounts::default();
+        assert_eq!(counts.get(7), 0);
+        let mut expected: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        let mut x = 11u64;
+        // Feature 0, the largest one, and enough distinct ones to grow the table several times.
+        let keys: Vec<u32> = [0, u32::MAX, 0]
+            .into_iter()
+            .chain((0..20_000).map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((x >> 33) % 5000) as u32 * 7919
+            }))
+            .collect();
+        for &k in &keys {
+            counts.add(k);
+            *expected.entry(k).or_default() += 1;
+        }
+        for (&k, &n) in &expected {
+            assert_eq!(counts.get(k), n, "{k}");
+        }
+        assert_eq!(counts.get(1), 0);
+        let mut all: Vec<u32> = counts.iter().collect();
+        let mut want: Vec<u32> = expected.values().copied().collect();
+        all.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(all, want);
     }
 
     #[test]

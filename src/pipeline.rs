@@ -144,6 +144,12 @@ pub struct Pipeline {
     verifier: Verifier,
 }
 
+/// Story feature incidences staged before the frequency counter counts them (32 MiB of them):
+/// counted a few batches at a time, shard by shard, each shard's table is read once per flush
+/// instead of once per incidence; the counter then takes less of the memory traffic both cores
+/// share (100k generated articles: story level -7% wall time, for ~45 MB of buffers).
+const STAGED_FEATURES: usize = 4 << 20;
+
 /// Reusable per-thread buffers.
 #[derive(Default)]
 struct Scratch {
@@ -492,9 +498,14 @@ impl Pipeline {
         let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u64>>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();
+            // A batch more than the threshold may be staged before a flush.
+            df.reserve_staged(STAGED_FEATURES + STAGED_FEATURES / 4);
             for features in df_rx {
-                // Each document lists a feature once.
-                df.add_documents(&features);
+                // Each document lists a feature once. Counted a few batches at a time.
+                df.stage(&features);
+                if df.staged() >= STAGED_FEATURES {
+                    df.flush();
+                }
             }
             df.shrink_to_fit();
             df

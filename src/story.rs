@@ -881,6 +881,8 @@ pub struct DocFrequencies {
     /// Distinct texts counted (an exact copy of a counted text is not counted again), set by
     /// whoever fed the counts; 0 when unknown.
     pub texts: usize,
+    /// Features staged in the shards ([`DocFrequencies::stage`]).
+    staged: usize,
 }
 
 /// Shards of [`DocFrequencies`]: a power of two.
@@ -893,7 +895,7 @@ fn shard_index(feature: u64) -> usize {
 
 impl Default for DocFrequencies {
     fn default() -> Self {
-        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect(), texts: 0 }
+        DocFrequencies { shards: (0..1 << DF_SHARD_BITS).map(|_| Shard::default()).collect(), texts: 0, staged: 0 }
     }
 }
 
@@ -908,20 +910,54 @@ impl DocFrequencies {
     /// [`DocFrequencies::add_batch`] of the documents' feature lists laid end to end (in any
     /// order), without laying them end to end.
     pub fn add_documents<D: AsRef<[u64]>>(&mut self, docs: &[D]) {
-        // The tables are far larger than the cache: entries are asked for a few ahead.
-        const AHEAD: usize = 24;
+        self.stage(docs);
+        self.flush();
+    }
+
+    /// Holds the features of `docs` (each listing a feature once) for the next
+    /// [`DocFrequencies::flush`], which counts everything staged since the last one as one
+    /// batch. Staging several batches and flushing them together counts each shard's features
+    /// in one pass over its table (a few hundred KiB, which then stays in the core's cache)
+    /// instead of one random access to the whole table per feature.
+    pub fn stage<D: AsRef<[u64]>>(&mut self, docs: &[D]) {
         for doc in docs {
-            let doc = doc.as_ref();
-            for (i, &h) in doc.iter().enumerate() {
-                if let Some(&next) = doc.get(i + AHEAD) {
-                    self.shard(next).counts.prefetch(next);
-                }
-                self.shards[shard_index(h)].count(h);
+            for &h in doc.as_ref() {
+                self.shards[shard_index(h)].staged.push(h);
+                self.staged += 1;
             }
         }
+    }
+
+    /// Makes room to stage `features` (spread over the shards as hashes are) without regrowing.
+    pub fn reserve_staged(&mut self, features: usize) {
+        let per_shard = features / self.shards.len() + features / self.shards.len() / 8 + 64;
         for shard in &mut self.shards {
+            shard.staged.reserve_exact(per_shard.saturating_sub(shard.staged.len()));
+        }
+    }
+
+    /// Features staged and not counted yet.
+    pub fn staged(&self) -> usize {
+        self.staged
+    }
+
+    /// Counts everything staged, as one batch ([`DocFrequencies::add_batch`]).
+    pub fn flush(&mut self) {
+        // A shard's table may still be larger than the cache: entries are asked for a few ahead.
+        const AHEAD: usize = 24;
+        for shard in &mut self.shards {
+            let staged = std::mem::take(&mut shard.staged);
+            for (i, &h) in staged.iter().enumerate() {
+                if let Some(&next) = staged.get(i + AHEAD) {
+                    shard.counts.prefetch(next);
+                }
+                shard.count(h);
+            }
+            shard.staged = staged;
+            shard.staged.clear();
             shard.add_fresh();
         }
+        self.staged = 0;
     }
 
     /// The shard that counts `feature`.
@@ -929,17 +965,20 @@ impl DocFrequencies {
         &self.shards[shard_index(feature)]
     }
 
-    /// Frees the scratch space [`DocFrequencies::add_batch`] keeps between batches; counting may
-    /// go on after.
+    /// Frees the scratch space [`DocFrequencies::add_batch`] keeps between batches (counting
+    /// what is staged first); counting may go on after.
     pub fn shrink_to_fit(&mut self) {
+        self.flush();
         for shard in &mut self.shards {
             shard.fresh = Vec::new();
+            shard.staged = Vec::new();
         }
     }
 
     /// Documents holding `feature`; 0 when it was never counted (a Bloom false positive, about
-    /// 1%, reads as 1).
+    /// 1%, reads as 1). Staged features are not counted until flushed.
     pub fn count(&self, feature: u64) -> u32 {
+        debug_assert_eq!(self.staged, 0, "staged features flushed before counts are read");
         let shard = self.shard(feature);
         shard.counts.get(feature).unwrap_or_else(|| shard.seen_once.contains(feature) as u32)
     }
@@ -976,6 +1015,7 @@ impl DocFrequencies {
 
     /// Documents holding `feature`, for a feature of some input document (so at least 1).
     pub fn get(&self, feature: u64) -> u32 {
+        debug_assert_eq!(self.staged, 0, "staged features flushed before counts are read");
         self.shard(feature).counts.get(feature).unwrap_or(1)
     }
 }
@@ -986,6 +1026,8 @@ struct Shard {
     seen_once: Bloom,
     /// The batch's incidences of features not counted yet.
     fresh: Vec<u64>,
+    /// Incidences staged for the next flush.
+    staged: Vec<u64>,
 }
 
 impl Shard {
@@ -2048,6 +2090,46 @@ mod tests {
         assert_eq!(sorted(&apart), sorted(&together));
         let probes: Vec<u64> = (0..20_000).map(|_| next()).chain(docs.concat()).collect();
         assert!(probes.iter().all(|&h| apart.count(h) == together.count(h)));
+    }
+
+    #[test]
+    fn batches_staged_and_flushed_together_count_as_one_batch() {
+        // Three batches staged, then flushed: the counts and filters of one batch of all three;
+        // and staging again after a flush goes on from there.
+        let mut next = random_hashes(47);
+        let pool: Vec<u64> = (0..4000).map(|_| next()).collect();
+        let batches: Vec<Vec<Vec<u64>>> = (0..4)
+            .map(|b| {
+                (0..3)
+                    .map(|d| {
+                        let mut v: Vec<u64> = pool.iter().copied().skip(b * 300 + d * 500).take(2000).collect();
+                        v.extend((0..400).map(|_| next()));
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+        let (mut staged, mut whole) = (DocFrequencies::default(), DocFrequencies::default());
+        staged.reserve_staged(1000);
+        for batch in &batches[..3] {
+            staged.stage(batch);
+        }
+        assert_eq!(staged.staged(), batches[..3].iter().flatten().map(Vec::len).sum::<usize>());
+        staged.flush();
+        assert_eq!(staged.staged(), 0);
+        staged.stage(&batches[3]);
+        staged.shrink_to_fit();
+        whole.add_batch(&batches[..3].concat().concat());
+        whole.add_documents(&batches[3]);
+        let sorted = |df: &DocFrequencies| {
+            let mut v: Vec<(u64, u32)> = df.counted().collect();
+            v.sort_unstable();
+            v
+        };
+        assert!(sorted(&whole).len() > 3000);
+        assert_eq!(sorted(&staged), sorted(&whole));
+        let probes: Vec<u64> = (0..20_000).map(|_| next()).chain(batches.concat().concat()).collect();
+        assert!(probes.iter().all(|&h| staged.count(h) == whole.count(h)));
     }
 
     #[test]

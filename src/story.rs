@@ -921,10 +921,11 @@ impl DocFrequencies {
     /// instead of one random access to the whole table per feature.
     pub fn stage<D: AsRef<[u64]>>(&mut self, docs: &[D]) {
         for doc in docs {
-            for &h in doc.as_ref() {
+            let doc = doc.as_ref();
+            for &h in doc {
                 self.shards[shard_index(h)].staged.push(h);
-                self.staged += 1;
             }
+            self.staged += doc.len();
         }
     }
 

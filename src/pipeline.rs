@@ -493,8 +493,8 @@ impl Pipeline {
         // not make its own words common, nor every one of them "held by another document").
         let mut counted_texts: ahash::AHashSet<u64> = ahash::AHashSet::new();
         // Document frequencies are counted on their own thread, batch after batch in order,
-        // while the next batch is parsed.
-        // Each batch's feature lists are handed over whole (and freed there), not copied.
+        // while the next batch is parsed. Each batch's feature lists are handed over whole; the
+        // counter stages them by shard (and frees them) and counts every STAGED_FEATURES.
         let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u64>>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();

@@ -498,9 +498,13 @@ impl Pipeline {
         let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u64>>>(2);
         let counter = std::thread::spawn(move || {
             let mut df = story::DocFrequencies::default();
-            // A batch more than the threshold may be staged before a flush.
-            df.reserve_staged(STAGED_FEATURES + STAGED_FEATURES / 4);
             for features in df_rx {
+                if df.staged() == 0 {
+                    // A batch more than the threshold may be staged before a flush. Reserved
+                    // once there are features (none at copy level): reserving more than what
+                    // is staged already does nothing.
+                    df.reserve_staged(STAGED_FEATURES + STAGED_FEATURES / 4);
+                }
                 // Each document lists a feature once. Counted a few batches at a time.
                 df.stage(&features);
                 if df.staged() >= STAGED_FEATURES {

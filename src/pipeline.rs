@@ -144,10 +144,10 @@ pub struct Pipeline {
     verifier: Verifier,
 }
 
-/// Story feature incidences staged before the frequency counter counts them (32 MiB of them):
-/// counted a few batches at a time, shard by shard, each shard's table is read once per flush
-/// instead of once per incidence; the counter then takes less of the memory traffic both cores
-/// share (100k generated articles: story level -7% wall time, for ~45 MB of buffers).
+/// Story feature incidences staged before they are counted (32 MiB of them): counted a few
+/// batches at a time, shard by shard, each shard's table is read once per flush instead of once
+/// per incidence, and counting takes less of the memory traffic both cores share (100k
+/// generated articles: story level -7% wall time, for ~45 MB of buffers).
 const STAGED_FEATURES: usize = 4 << 20;
 
 /// Reusable per-thread buffers.
@@ -492,28 +492,10 @@ impl Pipeline {
         // so that document frequencies count distinct texts (a story republished verbatim does
         // not make its own words common, nor every one of them "held by another document").
         let mut counted_texts: ahash::AHashSet<u64> = ahash::AHashSet::new();
-        // Document frequencies are counted on their own thread, batch after batch in order,
-        // while the next batch is parsed. Each batch's feature lists are handed over whole; the
-        // counter stages them by shard (and frees them) and counts every STAGED_FEATURES.
-        let (df_tx, df_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u64>>>(2);
-        let counter = std::thread::spawn(move || {
-            let mut df = story::DocFrequencies::default();
-            for features in df_rx {
-                if df.staged() == 0 {
-                    // A batch more than the threshold may be staged before a flush. Reserved
-                    // once there are features (none at copy level): reserving more than what
-                    // is staged already does nothing.
-                    df.reserve_staged(STAGED_FEATURES + STAGED_FEATURES / 4);
-                }
-                // Each document lists a feature once. Counted a few batches at a time.
-                df.stage(&features);
-                if df.staged() >= STAGED_FEATURES {
-                    df.flush();
-                }
-            }
-            df.shrink_to_fit();
-            df
-        });
+        // Document frequencies: each document's features are staged (and freed) as it is
+        // registered, and counted every STAGED_FEATURES, at the end of a batch. Like the rest of
+        // registering, that overlaps the parsing of the next batch.
+        let mut df = story::DocFrequencies::default();
         // A batch's documents are registered in order on one thread (ids, problems, keys) while
         // the pool parses and sketches the next batch: `pending` is the batch parsed last.
         let mut pending: Option<Parsed> = None;
@@ -532,7 +514,6 @@ impl Pipeline {
                 let _ = r.docs.try_reserve_exact(docs);
                 let _ = r.eligible.try_reserve_exact(docs);
             }
-            let mut batch_features: Vec<Vec<u64>> = Vec::new();
             let handle = || -> Result<()> {
                 for p in parsed.problems {
                     report(p, &mut r.problems)?;
@@ -596,7 +577,12 @@ impl Pipeline {
                         Sketch::Story { keys, features, sketch } => {
                             r.keys.extend_from_slice(&keys);
                             if counted_texts.insert(text_hash) {
-                                batch_features.push(features);
+                                if df.staged() == 0 {
+                                    // A batch more than the threshold may be staged before a
+                                    // flush. Reserving what is reserved already does nothing.
+                                    df.reserve_staged(STAGED_FEATURES + STAGED_FEATURES / 4);
+                                }
+                                df.stage(&[features]);
                             }
                             r.sketches.push(&sketch);
                         }
@@ -622,8 +608,8 @@ impl Pipeline {
                 Ok(())
             };
             let done = handle();
-            if !batch_features.is_empty() {
-                df_tx.send(batch_features).expect("the frequency counter runs until the channel closes");
+            if df.staged() >= STAGED_FEATURES {
+                df.flush();
             }
             done
         };
@@ -670,8 +656,8 @@ impl Pipeline {
                 failure = Some(e);
             }
         }
-        drop(df_tx);
-        r.df = counter.join().expect("the frequency counter does not panic");
+        df.shrink_to_fit();
+        r.df = df;
         r.df.texts = counted_texts.len();
         read?;
         if let Some(e) = failure {

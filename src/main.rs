@@ -38,7 +38,7 @@ fn main() -> std::process::ExitCode {
 /// machines whose host hands memory back lazily that zeroing swings from cheap to a third of a
 /// story-level scan's CPU time; with 4 KiB pages the scans touch less fresh memory and their
 /// times hold steady (docs/STORY_COST.md, session 21: 100k generated articles, alternating runs,
-/// copy 1.67 -> 1.25 s and story 4.45 -> 3.45 s on such a host, about even on a quiet one).
+/// copy 1.40 -> 1.26 s and story 4.63 -> 3.49 s on such a host, about even on a quiet one).
 fn huge_pages_off() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
